@@ -1,0 +1,109 @@
+namespace SemCache;
+
+/// <summary>How stores are made durable.</summary>
+public enum CacheDurability
+{
+    /// <summary>
+    /// A store is acknowledged only after its record reaches the device; concurrent writers share
+    /// one commit. Nothing acknowledged is lost by a crash.
+    /// </summary>
+    Durable = 0,
+
+    /// <summary>
+    /// Stores are acknowledged from memory; a checkpoint every <see cref="SemanticCacheOptions.CheckpointInterval"/>
+    /// makes them durable. A crash loses at most the stores since the last checkpoint.
+    /// </summary>
+    Fast = 1,
+
+    /// <summary>Nothing is written to disk; the cache is empty after a restart.</summary>
+    InMemory = 2,
+}
+
+/// <summary>Which entries capacity eviction removes first.</summary>
+public enum CacheEvictionPolicy
+{
+    /// <summary>Least recently used first.</summary>
+    LeastRecentlyUsed = 0,
+
+    /// <summary>
+    /// Least value first: money saved per byte, from the entry's cost and how often it was hit,
+    /// decayed by age since last use.
+    /// </summary>
+    CostAware = 1,
+}
+
+/// <summary>Options of the embedded engine. Validated at start: an invalid value fails with a message naming it.</summary>
+public sealed class SemanticCacheOptions
+{
+    /// <summary>Folder for the store, checkpoints and index snapshots. Default <c>./data</c>.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Durability mode. Default <see cref="CacheDurability.Durable"/>.</summary>
+    public CacheDurability Durability { get; set; } = CacheDurability.Durable;
+
+    /// <summary>Interval between background checkpoints. Default 30 s.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Embedding dimension. Must equal the embedder's. Default 384 (MiniLM).</summary>
+    public int Dimensions { get; set; } = 384;
+
+    /// <summary>
+    /// When true the engine needs no embedder: every request must bring its vector. When false a
+    /// missing embedder is a start-up error.
+    /// </summary>
+    public bool RequestsBringVectors { get; set; }
+
+    /// <summary>Minimum cosine similarity for a semantic candidate (0 to 1). Default 0.86.</summary>
+    public float SimilarityThreshold { get; set; } = 0.86f;
+
+    /// <summary>How many nearest candidates are verified per lookup. Default 4.</summary>
+    public int MaxCandidates { get; set; } = 4;
+
+    /// <summary>Partitions above this many entries switch from a flat scan to HNSW. Default 2,048.</summary>
+    public int FlatSearchLimit { get; set; } = 2048;
+
+    /// <summary>HNSW links per node. Default 16.</summary>
+    public int HnswM { get; set; } = 16;
+
+    /// <summary>HNSW candidate list size while building. Default 200.</summary>
+    public int HnswEfConstruction { get; set; } = 200;
+
+    /// <summary>HNSW candidate list size while searching. Default 64.</summary>
+    public int HnswEfSearch { get; set; } = 64;
+
+    /// <summary>Earlier conversation turns that form the context key. Default 6; 0 ignores context.</summary>
+    public int ContextWindow { get; set; } = 6;
+
+    /// <summary>Time to live of entries stored without one; null keeps them until evicted.</summary>
+    public TimeSpan? DefaultTimeToLive { get; set; }
+
+    /// <summary>Longest time to live accepted. Default 365 days.</summary>
+    public TimeSpan MaxTimeToLive { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Maximum live entries in the whole cache; 0 for no limit.</summary>
+    public long MaxEntries { get; set; }
+
+    /// <summary>Maximum bytes of live entries in the whole cache; 0 for no limit.</summary>
+    public long MaxBytes { get; set; }
+
+    /// <summary>Maximum live entries per tenant; 0 for no limit.</summary>
+    public long MaxEntriesPerTenant { get; set; }
+
+    /// <summary>Maximum bytes of live entries per tenant; 0 for no limit.</summary>
+    public long MaxBytesPerTenant { get; set; }
+
+    /// <summary>Which entries eviction removes first. Default cost-aware.</summary>
+    public CacheEvictionPolicy EvictionPolicy { get; set; } = CacheEvictionPolicy.CostAware;
+
+    /// <summary>Longest prompt accepted, in characters. Default 32,768.</summary>
+    public int MaxPromptLength { get; set; } = 32_768;
+
+    /// <summary>Longest response accepted, in characters. Default 1,048,576.</summary>
+    public int MaxResponseLength { get; set; } = 1_048_576;
+
+    /// <summary>Most tags per entry. Default 32.</summary>
+    public int MaxTags { get; set; } = 32;
+
+    /// <summary>When true, prompts and responses may appear in logs. Default false.</summary>
+    public bool LogSensitiveData { get; set; }
+}

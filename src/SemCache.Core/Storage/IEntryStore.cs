@@ -1,0 +1,38 @@
+namespace SemCache.Storage;
+
+/// <summary>
+/// CONTRACT (owned by the Storage work): durable storage of entries by id and of exact keys,
+/// implemented on FASTER. All members are thread-safe.
+/// </summary>
+internal interface IEntryStore : IAsyncDisposable
+{
+    /// <summary>Highest entry id ever stored (recovered at open), 0 for an empty store.</summary>
+    long MaxEntryId { get; }
+
+    /// <summary>
+    /// Writes the entry and its exact key (exact key → id, replacing any previous id for that key).
+    /// Completes according to the durability mode: in Durable mode only once the record is on the device.
+    /// </summary>
+    ValueTask PutAsync(CacheEntryRecord entry, CancellationToken cancellationToken);
+
+    /// <summary>Reads an entry by id; false when absent or deleted.</summary>
+    bool TryGet(long entryId, out CacheEntryRecord? entry);
+
+    /// <summary>Reads the id stored under an exact key (32 bytes); false when absent.</summary>
+    bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId);
+
+    /// <summary>
+    /// Deletes an entry and, when it still points at this entry, its exact key. Durable like
+    /// <see cref="PutAsync"/>. False when the entry was not present.
+    /// </summary>
+    ValueTask<bool> DeleteAsync(long entryId, CancellationToken cancellationToken);
+
+    /// <summary>Every live entry (used at start to rebuild the engine's in-memory state). Order is unspecified.</summary>
+    IEnumerable<CacheEntryRecord> ScanLive();
+
+    /// <summary>
+    /// Takes a checkpoint: after it completes, everything stored before the call survives a crash
+    /// in every durability mode but InMemory, and recovery replays less.
+    /// </summary>
+    ValueTask CheckpointAsync(CancellationToken cancellationToken);
+}
