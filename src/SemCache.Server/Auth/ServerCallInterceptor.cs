@@ -1,0 +1,105 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using SemCache.Server.Hosting;
+
+namespace SemCache.Server.Auth;
+
+/// <summary>
+/// Every semcache.v1 call passes here: authenticate the key, check the method's role, then turn
+/// whatever the engine throws into a proper status so that no request can crash the process or
+/// leak internals. Health and reflection stay open for probes and tooling.
+/// </summary>
+internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetrics metrics, ILogger<ServerCallInterceptor> logger) : Interceptor
+{
+    private static readonly FrozenDictionary<string, ApiKeyRole> RequiredRoles = new Dictionary<string, ApiKeyRole>(StringComparer.Ordinal)
+    {
+        ["/semcache.v1.SemanticCache/Lookup"] = ApiKeyRole.Read,
+        ["/semcache.v1.SemanticCache/LookupBatch"] = ApiKeyRole.Read,
+        ["/semcache.v1.SemanticCache/Stats"] = ApiKeyRole.Read,
+        ["/semcache.v1.SemanticCache/Store"] = ApiKeyRole.Write,
+        ["/semcache.v1.SemanticCache/Invalidate"] = ApiKeyRole.Write,
+        ["/semcache.v1.SemanticCache/Delete"] = ApiKeyRole.Write,
+        ["/semcache.v1.SemanticCache/ReportHit"] = ApiKeyRole.Write,
+        ["/semcache.v1.KeyAdmin/CreateKey"] = ApiKeyRole.Admin,
+        ["/semcache.v1.KeyAdmin/RevokeKey"] = ApiKeyRole.Admin,
+        ["/semcache.v1.KeyAdmin/ListKeys"] = ApiKeyRole.Admin,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request,
+        ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!context.Method.StartsWith("/semcache.", StringComparison.Ordinal))
+        {
+            return await continuation(request, context);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var status = StatusCode.OK;
+        try
+        {
+            Authorize(context);
+            return await continuation(request, context);
+        }
+        catch (RpcException e)
+        {
+            status = e.StatusCode;
+            throw;
+        }
+        catch (ArgumentException e)
+        {
+            status = StatusCode.InvalidArgument;
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            status = StatusCode.Cancelled;
+            throw new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+        }
+        catch (Exception e)
+        {
+            // Anything else is our fault: log it, answer Internal without details, keep serving.
+            status = StatusCode.Internal;
+            LogUnexpected(logger, e, context.Method);
+            throw new RpcException(new Status(StatusCode.Internal, "internal error; the server log has the details"));
+        }
+        finally
+        {
+            metrics.RecordCall(context.Method, status, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private void Authorize(ServerCallContext context)
+    {
+        var key = ApiKeyHeader.Read(context.RequestHeaders);
+        if (key is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "missing API key: send 'authorization: Bearer <key>'"));
+        }
+
+        if (!keys.TryAuthenticate(key, out var identity))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "invalid or revoked API key"));
+        }
+
+        if (!RequiredRoles.TryGetValue(context.Method, out var required))
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "unknown method"));
+        }
+
+        if (identity.Role < required)
+        {
+            throw new RpcException(new Status(
+                StatusCode.PermissionDenied,
+                $"the key's role '{identity.Role.ToString().ToLowerInvariant()}' may not call {context.Method}; it needs '{required.ToString().ToLowerInvariant()}'"));
+        }
+
+        context.SetIdentity(identity);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error in {Method}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method);
+}

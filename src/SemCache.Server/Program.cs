@@ -1,0 +1,3 @@
+using SemCache.Server;
+
+return await SemCacheServer.RunAsync(args, builder => { });

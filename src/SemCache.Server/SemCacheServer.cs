@@ -1,0 +1,156 @@
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using SemCache.Server.Auth;
+using SemCache.Server.Dashboard;
+using SemCache.Server.Hosting;
+using SemCache.Server.Limits;
+using SemCache.Server.Services;
+
+namespace SemCache.Server;
+
+/// <summary>
+/// Builds and runs the SemCache server. The engine registration is passed in, so the same host
+/// runs the embedded engine (<c>Program</c>, <c>semcache serve</c>) or any other
+/// <see cref="ISemanticCache"/> (tests).
+/// </summary>
+public static class SemCacheServer
+{
+    /// <summary>Short command-line options and the configuration keys they set.</summary>
+    public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--data"] = "SemCache:DataDirectory",
+        ["--grpc-port"] = ServerOptions.Section + ":GrpcPort",
+        ["--http-port"] = ServerOptions.Section + ":HttpPort",
+        ["--listen"] = ServerOptions.Section + ":ListenAddress",
+        ["--keys-file"] = ServerOptions.Section + ":KeysFile",
+        ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
+    };
+
+    /// <summary>
+    /// A builder with configuration (appsettings.json, environment, command line), Kestrel's two
+    /// ports and every server service registered; the caller adds the <see cref="ISemanticCache"/>.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddCommandLine(args, (IDictionary<string, string>)SwitchMappings);
+        AddServerServices(builder.Services, builder.Configuration);
+        builder.WebHost.ConfigureKestrel(ConfigureKestrel);
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC services, health, reflection, metrics and the dashboard.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        app.UseRateLimiter();
+        app.MapGrpcService<SemanticCacheService>().RequireRateLimiting(GrpcRateLimiting.PolicyName);
+        app.MapGrpcService<KeyAdminService>().RequireRateLimiting(GrpcRateLimiting.PolicyName);
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapHealthChecks("/healthz");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        if (options.Dashboard)
+        {
+            app.MapDashboard();
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// Runs the server until SIGTERM/Ctrl+C, then stops gracefully (the engine checkpoints when it
+    /// is disposed). Returns the process exit code: 0, or 2 for a configuration or start-up error.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder> addCache)
+    {
+        ArgumentNullException.ThrowIfNull(addCache);
+        try
+        {
+            var builder = CreateBuilder(args);
+            addCache(builder);
+            await using var app = Build(builder);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync("semcache: invalid configuration:\n  " + string.Join("\n  ", e.Failures));
+            return 2;
+        }
+        catch (IOException e) when (e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync("semcache: cannot listen: " + e.Message + " (choose other ports with --grpc-port / --http-port)");
+            return 2;
+        }
+    }
+
+    private static void AddServerServices(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<SemanticCacheOptions>().Bind(configuration.GetSection("SemCache"));
+        services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<RequestLimits>();
+        services.AddSingleton<TenantQuotas>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<DashboardRecorder>();
+        services.AddSingleton<ServerCallInterceptor>();
+        services.AddHostedService<BootstrapKeyService>();
+        services.AddHostedService<DashboardSampler>();
+
+        services.AddGrpc();
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
+        {
+            grpc.MaxReceiveMessageSize = server.Value.MaxMessageBytes;
+            grpc.EnableDetailedErrors = false;
+            grpc.ResponseCompressionAlgorithm = server.Value.CompressResponses ? "gzip" : null;
+            grpc.ResponseCompressionLevel = CompressionLevel.Fastest;
+            grpc.Interceptors.Add<ServerCallInterceptor>();
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
+        services.AddPerKeyRateLimiting();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("SemCache", ServerMetrics.MeterName)
+            .AddPrometheusExporter());
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+    }
+
+    private static void ConfigureKestrel(WebHostBuilderContext context, KestrelServerOptions kestrel)
+    {
+        var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+        if (!ServerOptionsValidator.TryParseAddress(options.ListenAddress, out var address))
+        {
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"ListenAddress '{options.ListenAddress}' is not an IP address."]);
+        }
+
+        kestrel.AddServerHeader = false;
+        kestrel.Listen(address, options.GrpcPort, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (!string.IsNullOrEmpty(options.TlsCertificatePath))
+            {
+                listen.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword));
+            }
+        });
+        if (options.HttpPort != 0)
+        {
+            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        }
+    }
+}

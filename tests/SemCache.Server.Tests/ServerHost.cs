@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SemCache.Client;
+using V1 = SemCache.Grpc.V1;
+
+namespace SemCache.Server.Tests;
+
+/// <summary>
+/// One server for a test: in process over TestServer by default, or on real loopback ports with
+/// Kestrel. Data (the keys file) lives in a fresh temporary folder that is removed afterwards.
+/// </summary>
+internal sealed class ServerHost : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const int Dimensions = 8;
+
+    private readonly WebApplication _app;
+
+    private ServerHost(WebApplication app, GrpcChannel channel, string dataDirectory, ISemanticCache cache, Uri? httpAddress)
+    {
+        _app = app;
+        Channel = channel;
+        DataDirectory = dataDirectory;
+        Cache = cache;
+        HttpAddress = httpAddress;
+    }
+
+    public GrpcChannel Channel { get; }
+
+    public string DataDirectory { get; }
+
+    public ISemanticCache Cache { get; }
+
+    /// <summary>The dashboard/metrics address when running on Kestrel.</summary>
+    public Uri? HttpAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public V1.SemanticCache.SemanticCacheClient Raw => new(Channel);
+
+    public V1.KeyAdmin.KeyAdminClient Admin => new(Channel);
+
+    public static async Task<ServerHost> StartAsync(
+        ISemanticCache? cache = null,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        bool kestrel = false,
+        Action<IServiceCollection>? services = null)
+    {
+        cache ??= new FakeSemanticCache(Dimensions);
+        var data = Path.Combine(Path.GetTempPath(), "semcache-server-tests", Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(data);
+        var config = new Dictionary<string, string?>
+        {
+            ["SemCache:DataDirectory"] = data,
+            ["SemCache:Dimensions"] = Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SEMCACHE_ADMIN_KEY"] = AdminKey,
+            ["SemCache:Server:DashboardSampleInterval"] = "00:00:00.200",
+        };
+        int grpcPort = 0, httpPort = 0;
+        if (kestrel)
+        {
+            grpcPort = FreePort();
+            httpPort = FreePort();
+            config["SemCache:Server:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            config["SemCache:Server:HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        var builder = SemCacheServer.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(cache);
+        services?.Invoke(builder.Services);
+        if (!kestrel)
+        {
+            builder.WebHost.UseTestServer();
+        }
+
+        var app = SemCacheServer.Build(builder);
+        await app.StartAsync();
+        GrpcChannel channel;
+        Uri? httpAddress = null;
+        if (kestrel)
+        {
+            channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+            httpAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        }
+        else
+        {
+            channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+            {
+                HttpHandler = app.GetTestServer().CreateHandler(),
+                MaxReceiveMessageSize = null,
+                MaxSendMessageSize = null,
+            });
+        }
+
+        return new ServerHost(app, channel, data, cache, httpAddress);
+    }
+
+    public static Metadata Headers(string key) => SemanticCacheClient.CreateHeaders(key);
+
+    public SemanticCacheClient ClientFor(string key, TimeSpan? lookupTimeout = null) => new(Channel, key, lookupTimeout);
+
+    public async Task<string> CreateKeyAsync(string tenant, V1.Role role)
+    {
+        var response = await Admin.CreateKeyAsync(new V1.CreateKeyRequest { Tenant = tenant, Role = role }, Headers(AdminKey));
+        return response.Secret;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a dying process is not worth failing a test over.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
