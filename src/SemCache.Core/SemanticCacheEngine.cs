@@ -23,12 +23,7 @@ public static class SemanticCacheEngine
         IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        SemanticCacheOptionsValidator.ThrowIfInvalid(options);
-        if (embedder is null && !options.RequestsBringVectors)
-        {
-            throw new InvalidOperationException(
-                "SemCache has no embedding generator: register one (e.g. AddOnnxEmbedder()) or set SemanticCacheOptions.RequestsBringVectors = true so that every request brings its own vector.");
-        }
+        SemanticCache.ThrowIfUnusable(options, embedder);
 
         loggerFactory ??= NullLoggerFactory.Instance;
         var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"), timeProvider);

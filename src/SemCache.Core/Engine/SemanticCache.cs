@@ -60,13 +60,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
-        SemanticCacheOptionsValidator.ThrowIfInvalid(options);
-        if (embedder is null && !options.RequestsBringVectors)
-        {
-            throw new InvalidOperationException(
-                "SemCache has no embedding generator: register one (e.g. AddOnnxEmbedder()) or set SemanticCacheOptions.RequestsBringVectors = true so that every request brings its own vector.");
-        }
-
+        ThrowIfUnusable(options, embedder);
         _options = options;
         _store = store;
         _embedder = embedder;
@@ -91,6 +85,17 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         var snapshots = Recover();
         Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, snapshots);
         _maintenance = Task.Run(MaintenanceLoopAsync);
+    }
+
+    /// <summary>Fails before anything is opened when the options are invalid or no vectors can be had.</summary>
+    public static void ThrowIfUnusable(SemanticCacheOptions options, IEmbeddingGenerator<string, Embedding<float>>? embedder)
+    {
+        SemanticCacheOptionsValidator.ThrowIfInvalid(options);
+        if (embedder is null && !options.RequestsBringVectors)
+        {
+            throw new InvalidOperationException(
+                "SemCache has no embedding generator: register one (e.g. AddOnnxEmbedder()) or set SemanticCacheOptions.RequestsBringVectors = true so that every request brings its own vector.");
+        }
     }
 
     private long NowTicks => _time.GetUtcNow().UtcTicks;
