@@ -44,6 +44,18 @@ internal sealed class PartitionIndex : IDisposable
         lock (_gate) { _vectors[key] = unitVector.ToArray(); }
     }
 
+    /// <summary>True when the key is live in the index.</summary>
+    public bool Contains(long key)
+    {
+        lock (_gate) { return _vectors.ContainsKey(key); }
+    }
+
+    /// <summary>The live keys (a copy).</summary>
+    public long[] Keys()
+    {
+        lock (_gate) { return [.. _vectors.Keys]; }
+    }
+
     /// <summary>Removes a key; false when it was not present.</summary>
     public bool Remove(long key)
     {
