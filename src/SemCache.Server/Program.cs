@@ -1,3 +1,3 @@
 using SemCache.Server;
 
-return await SemCacheServer.RunAsync(args, builder => { });
+return await SemCacheServer.RunAsync(args, SemCacheServer.AddEmbeddedEngine);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using SemCache.Server.Auth;
 using SemCache.Server.Dashboard;
 using SemCache.Server.Hosting;
@@ -96,6 +97,23 @@ public static class SemCacheServer
             await Console.Error.WriteLineAsync("semcache: cannot listen: " + e.Message + " (choose other ports with --grpc-port / --http-port)");
             return 2;
         }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or UnauthorizedAccessException or IOException)
+        {
+            // Start-up failures (engine cannot open its data, keys file unreadable...) end the
+            // process with their message rather than a stack trace.
+            await Console.Error.WriteLineAsync("semcache: cannot start: " + e.Message);
+            return 2;
+        }
+    }
+
+    /// <summary>
+    /// Registers the embedded engine, configured from the <c>SemCache</c> section (data directory,
+    /// durability, dimensions, thresholds...).
+    /// </summary>
+    public static void AddEmbeddedEngine(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSemanticCache();
     }
 
     private static void AddServerServices(IServiceCollection services, ConfigurationManager configuration)
@@ -110,6 +128,7 @@ public static class SemCacheServer
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<DashboardRecorder>();
         services.AddSingleton<ServerCallInterceptor>();
+        services.AddHostedService<EngineStartup>();
         services.AddHostedService<BootstrapKeyService>();
         services.AddHostedService<DashboardSampler>();
 
@@ -125,7 +144,7 @@ public static class SemCacheServer
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
         services.AddPerKeyRateLimiting();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics => metrics
             .AddMeter("SemCache", ServerMetrics.MeterName)
             .AddPrometheusExporter());
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -178,14 +178,28 @@ public sealed class RpcTests
     public async Task Lookup_whose_deadline_runs_out_answers_miss_with_reason_deadline()
     {
         var cache = new FakeSemanticCache(ServerHost.Dimensions) { LookupDelay = TimeSpan.FromMinutes(1) };
-        await using var host = await ServerHost.StartAsync(cache);
+        // A wide margin so that a loaded CI machine still answers before the deadline itself.
+        await using var host = await ServerHost.StartAsync(cache, new Dictionary<string, string?> { ["SemCache:Server:LookupDeadlineMargin"] = "00:00:00.500" });
 
         var result = await host.Raw.LookupAsync(
             TestData.Lookup("slow"),
             ServerHost.Headers(ServerHost.AdminKey),
-            deadline: DateTime.UtcNow.AddMilliseconds(300));
+            deadline: DateTime.UtcNow.AddMilliseconds(1000));
 
         Assert.Equal(V1.HitKind.Miss, result.Kind);
+        Assert.Equal(["deadline"], result.Reasons);
+    }
+
+    [Fact]
+    public async Task The_client_answers_miss_when_its_lookup_timeout_runs_out()
+    {
+        var cache = new FakeSemanticCache(ServerHost.Dimensions) { LookupDelay = TimeSpan.FromMinutes(1) };
+        await using var host = await ServerHost.StartAsync(cache, new Dictionary<string, string?> { ["SemCache:Server:LookupDeadlineMargin"] = "00:00:00.200" });
+        using var client = host.ClientFor(ServerHost.AdminKey, lookupTimeout: TimeSpan.FromMilliseconds(800));
+
+        var result = await client.LookupAsync(new CacheLookupRequest { Tenant = "ignored", Scope = new CacheScope { Model = "m" }, Prompt = "slow" });
+
+        Assert.Equal(CacheHitKind.Miss, result.Kind);
         Assert.Equal(["deadline"], result.Reasons);
     }
 

@@ -168,7 +168,8 @@ internal sealed class SemanticCacheService(
                 {
                     result = await cache.LookupAsync(request, timeout.Token);
                 }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested
+                    && (!context.CancellationToken.IsCancellationRequested || DateTime.UtcNow >= context.Deadline - _deadlineMargin))
                 {
                     result = CacheLookupResult.Miss(reasons: DeadlineReason);
                 }
