@@ -141,3 +141,10 @@ internal sealed class ServerHost : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+internal static class ServerHostExtensions
+{
+    /// <summary>An HTTP handler into the in-process TestServer.</summary>
+    public static HttpMessageHandler GetTestHandler(this IServiceProvider services) =>
+        ((Microsoft.AspNetCore.TestHost.TestServer)services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler();
+}

@@ -6,7 +6,7 @@ using V1 = SemCache.Grpc.V1;
 namespace SemCache.Server.Services;
 
 /// <summary>semcache.v1.KeyAdmin: create, revoke and list API keys (admin role, checked by the interceptor).</summary>
-internal sealed class KeyAdminService(ApiKeyStore keys) : V1.KeyAdmin.KeyAdminBase
+internal sealed class KeyAdminService(ApiKeyStore keys) : GuardedKeyAdminBase
 {
     public override Task<V1.CreateKeyResponse> CreateKey(V1.CreateKeyRequest request, ServerCallContext context)
     {

@@ -20,7 +20,7 @@ internal sealed class SemanticCacheService(
     TenantQuotas quotas,
     DashboardRecorder dashboard,
     ServerMetrics metrics,
-    IOptions<ServerOptions> options) : V1.SemanticCache.SemanticCacheBase
+    IOptions<ServerOptions> options) : GuardedSemanticCacheBase
 {
     private static readonly IReadOnlyList<string> DeadlineReason = ["deadline"];
     private readonly TimeSpan _deadlineMargin = options.Value.LookupDeadlineMargin;
