@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using V1 = SemCache.Grpc.V1;
+
+namespace SemCache.Server.Tests;
+
+/// <summary>The real server on loopback ports with Kestrel: gRPC over HTTP/2 and HTTP/1.1 for the rest.</summary>
+public sealed class LoopbackTests
+{
+    [Fact]
+    public async Task The_server_on_loopback_ports_serves_gRPC_health_reflection_metrics_and_dashboard()
+    {
+        await using var host = await ServerHost.StartAsync(kestrel: true);
+        using var client = host.ClientFor(ServerHost.AdminKey);
+        var scope = new CacheScope { Model = "gpt-test" };
+
+        await client.StoreAsync(new CacheStoreRequest { Tenant = "default", Scope = scope, Prompt = "hello", Response = "world", Usage = new CacheUsage(120, 30, 0.01) });
+        var hit = await client.LookupAsync(new CacheLookupRequest { Tenant = "default", Scope = scope, Prompt = "hello" });
+        var miss = await client.LookupAsync(new CacheLookupRequest { Tenant = "default", Scope = scope, Prompt = "unknown" });
+        var health = await new Health.HealthClient(host.Channel).CheckAsync(new HealthCheckRequest());
+        var services = await ListServicesAsync(host);
+        using var http = new HttpClient { BaseAddress = host.HttpAddress };
+        var healthz = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var dashboard = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/dashboard", UriKind.Relative));
+        var page = await http.GetStringAsync(new Uri("/", UriKind.Relative));
+
+        Assert.Equal(CacheHitKind.Exact, hit.Kind);
+        Assert.Equal("world", hit.Response);
+        Assert.Equal(CacheHitKind.Miss, miss.Kind);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        Assert.Contains("semcache.v1.SemanticCache", services);
+        Assert.Contains("semcache.v1.KeyAdmin", services);
+        Assert.True(healthz.IsSuccessStatusCode);
+        Assert.Contains("semcache_server_lookups", metrics, StringComparison.Ordinal);
+        Assert.Equal(0.5, dashboard.GetProperty("totals").GetProperty("hitRate").GetDouble(), 3);
+        Assert.Equal(150, dashboard.GetProperty("totals").GetProperty("tokensSaved").GetInt64());
+        Assert.Contains("<svg", page + await http.GetStringAsync(new Uri("/dashboard.js", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    private static async Task<List<string>> ListServicesAsync(ServerHost host)
+    {
+        using var call = new ServerReflection.ServerReflectionClient(host.Channel).ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty });
+        await call.RequestStream.CompleteAsync();
+        var names = new List<string>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            names.AddRange(call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name));
+        }
+
+        return names;
+    }
+}
