@@ -92,7 +92,11 @@ internal sealed partial class FasterEntryStore
         }
 
         // Only the immutable part moves: records there are never updated in place, so copying is safe while
-        // readers and writers carry on.
+        // readers and writers carry on. Persistent modes get an immutable prefix from each fold-over checkpoint;
+        // InMemory mode has no checkpoints, so it marks the log read-only up to the tail (the null device makes
+        // the implied flush free).
+        if (!persistent)
+            log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
         var until = log.SafeReadOnlyAddress;
         if (until <= begin)
             return false;
