@@ -8,6 +8,13 @@ using SemCache.Storage;
 // acknowledgement, so every printed line is a promise the store must keep after a kill -9.
 //
 // Usage: dotnet SemCache.CrashHost.dll <data directory> [writers]
+// Usage: dotnet SemCache.CrashHost.dll engine <data directory> <first sequence number> [writers]
+if (args is ["engine", var engineDirectory, var firstSeq, ..])
+{
+    var engineWriters = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4;
+    return await EngineCrash.RunAsync(engineDirectory, long.Parse(firstSeq, System.Globalization.CultureInfo.InvariantCulture), engineWriters);
+}
+
 if (args.Length < 1)
 {
     await Console.Error.WriteLineAsync("usage: SemCache.CrashHost <data directory> [writers]");

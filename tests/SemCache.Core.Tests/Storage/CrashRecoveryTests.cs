@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using SemCache.CrashHost;
 using SemCache.Storage;
 using static SemCache.Tests.Storage.StorageTestSupport;
@@ -12,9 +10,6 @@ namespace SemCache.Tests.Storage;
 /// </summary>
 public sealed class CrashRecoveryTests
 {
-    // A hang detector for the child process, not a speed assertion.
-    private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(120);
-
     [Fact]
     public async Task Every_acknowledged_write_survives_repeated_kill_9_of_a_Durable_writer()
     {
@@ -57,66 +52,23 @@ public sealed class CrashRecoveryTests
 
     private static async Task<(List<long> Puts, List<long> Deletes, long RecoveredMax)> RunAndKillAsync(string directory, int acknowledgements)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(HostPath());
-        start.ArgumentList.Add(directory);
-        start.ArgumentList.Add("4");
-
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
+        var lines = await CrashHostRunner.RunAndKillAsync([directory, "4"], l => l.Count(x => x[0] is 'P' or 'D') >= acknowledgements);
         var puts = new List<long>();
         var deletes = new List<long>();
         long recoveredMax = -1;
-        using var timeout = new CancellationTokenSource(HangLimit);
-        try
-        {
-            while (puts.Count + deletes.Count < acknowledgements)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
-                    ?? throw new InvalidOperationException("The crash host exited early: " + await errors);
-                var id = long.Parse(line.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture);
-                switch (line[0])
-                {
-                    case 'R':
-                        recoveredMax = id;
-                        break;
-                    case 'P':
-                        puts.Add(id);
-                        break;
-                    case 'D':
-                        deletes.Add(id);
-                        break;
-                }
-            }
-        }
-        finally
-        {
-            // SIGKILL on Linux: no finalizers, no flush, no dispose.
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
-
-        // Lines already written before the kill are acknowledged too.
-        while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { Length: > 2 } line)
+        foreach (var line in lines.Where(l => l.Length > 2))
         {
             var id = long.Parse(line.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture);
-            (line[0] == 'P' ? puts : line[0] == 'D' ? deletes : []).Add(id);
+            switch (line[0])
+            {
+                case 'R': recoveredMax = id; break;
+                case 'P': puts.Add(id); break;
+                case 'D': deletes.Add(id); break;
+                default: break;
+            }
         }
 
         Assert.True(recoveredMax >= 0, "the host never reported its recovered max id");
         return (puts, deletes, recoveredMax);
-    }
-
-    private static string HostPath()
-    {
-        var path = typeof(CrashRecoveryTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "CrashHostPath").Value!;
-        Assert.True(File.Exists(path), $"crash host not built at {path}");
-        return path;
     }
 }
