@@ -26,7 +26,7 @@ public static class SemanticCacheEngine
         SemanticCache.ThrowIfUnusable(options, embedder);
 
         loggerFactory ??= NullLoggerFactory.Instance;
-        var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"), timeProvider);
+        var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"));
         try
         {
             return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory);
@@ -38,6 +38,7 @@ public static class SemanticCacheEngine
         }
     }
 
-    private static IEntryStore OpenStore(SemanticCacheOptions options, ILogger logger, TimeProvider? timeProvider) =>
-        throw new NotSupportedException("The FASTER entry store lands with the storage work.");
+    // The store's background checkpoints run on the system clock; the engine's clock decides expiry.
+    private static IEntryStore OpenStore(SemanticCacheOptions options, ILogger logger) =>
+        EntryStoreFactory.Open(options, logger);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
 using SemCache.Engine;
@@ -43,43 +42,6 @@ internal sealed class BagOfWordsEmbedder(int dimensions = 64) : IEmbeddingGenera
     }
 }
 
-/// <summary>A store that keeps records in memory, for engine tests that are not about storage.</summary>
-internal sealed class MemoryEntryStore : IEntryStore
-{
-    private readonly ConcurrentDictionary<long, CacheEntryRecord> _entries = new();
-    private readonly ConcurrentDictionary<string, long> _exact = new();
-
-    public long MaxEntryId => _entries.IsEmpty ? 0 : _entries.Keys.Max();
-
-    public int Deletes;
-
-    public ValueTask PutAsync(CacheEntryRecord entry, CancellationToken cancellationToken)
-    {
-        _entries[entry.Id] = entry;
-        _exact[Convert.ToHexString(entry.ExactKey)] = entry.Id;
-        return ValueTask.CompletedTask;
-    }
-
-    public bool TryGet(long entryId, out CacheEntryRecord? entry) => _entries.TryGetValue(entryId, out entry);
-
-    public bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId) => _exact.TryGetValue(Convert.ToHexString(exactKey), out entryId);
-
-    public ValueTask<bool> DeleteAsync(long entryId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref Deletes);
-        if (!_entries.TryRemove(entryId, out var e)) { return ValueTask.FromResult(false); }
-        var k = Convert.ToHexString(e.ExactKey);
-        if (_exact.TryGetValue(k, out var id) && id == entryId) { _exact.TryRemove(k, out _); }
-        return ValueTask.FromResult(true);
-    }
-
-    public IEnumerable<CacheEntryRecord> ScanLive() => _entries.Values.ToArray();
-
-    public ValueTask CheckpointAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
 internal static class TestCache
 {
     public const int Dims = 64;
@@ -99,12 +61,20 @@ internal static class TestCache
         return o;
     }
 
+    /// <summary>The real FASTER store, in memory and small: engine tests are not about storage.</summary>
+    public static IEntryStore SmallStore() => EntryStoreFactory.Open(new EntryStoreOptions
+    {
+        Durability = CacheDurability.InMemory,
+        IndexBuckets = 1 << 12,
+        LogMemorySizeBits = 24,
+    });
+
     public static SemanticCache Create(
         Action<SemanticCacheOptions>? configure = null,
         IEntryStore? store = null,
         BagOfWordsEmbedder? embedder = null,
         FakeTimeProvider? time = null) =>
-        new(Options(configure), store ?? new MemoryEntryStore(), embedder ?? new BagOfWordsEmbedder(Dims), timeProvider: time);
+        new(Options(configure), store ?? SmallStore(), embedder ?? new BagOfWordsEmbedder(Dims), timeProvider: time);
 
     public static CacheStoreRequest Store(string tenant, string prompt, string response, CacheScope? scope = null) =>
         new() { Tenant = tenant, Scope = scope ?? Scope, Prompt = prompt, Response = response };

@@ -103,10 +103,10 @@ public sealed class ValidationTests
     [Fact]
     public void Without_an_embedder_the_engine_refuses_to_start_unless_requests_bring_vectors()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => new SemCache.Engine.SemanticCache(Options(), new MemoryEntryStore(), embedder: null));
+        var e = Assert.Throws<InvalidOperationException>(() => new SemCache.Engine.SemanticCache(Options(), SmallStore(), embedder: null));
         Assert.Contains("RequestsBringVectors", e.Message, StringComparison.Ordinal);
 
-        using var vectorsOnly = new SemCache.Engine.SemanticCache(Options(o => o.RequestsBringVectors = true), new MemoryEntryStore(), embedder: null);
+        using var vectorsOnly = new SemCache.Engine.SemanticCache(Options(o => o.RequestsBringVectors = true), SmallStore(), embedder: null);
         Assert.NotNull(vectorsOnly);
     }
 }
