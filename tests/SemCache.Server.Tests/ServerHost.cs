@@ -51,9 +51,9 @@ internal sealed class ServerHost : IAsyncDisposable
         ISemanticCache? cache = null,
         IReadOnlyDictionary<string, string?>? settings = null,
         bool kestrel = false,
-        Action<IServiceCollection>? services = null)
+        bool engine = false)
     {
-        cache ??= new FakeSemanticCache(Dimensions);
+        cache ??= engine ? null : new FakeSemanticCache(Dimensions);
         var data = Path.Combine(Path.GetTempPath(), "semcache-server-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(data);
         var config = new Dictionary<string, string?>
@@ -80,8 +80,21 @@ internal sealed class ServerHost : IAsyncDisposable
         var builder = SemCacheServer.CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(cache);
-        services?.Invoke(builder.Services);
+        if (cache is null)
+        {
+            // The real embedded engine, in memory, with callers bringing their vectors.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["SemCache:Durability"] = "InMemory",
+                ["SemCache:RequestsBringVectors"] = "true",
+            });
+            SemCacheServer.AddEmbeddedEngine(builder);
+        }
+        else
+        {
+            builder.Services.AddSingleton(cache);
+        }
+
         if (!kestrel)
         {
             builder.WebHost.UseTestServer();
@@ -106,7 +119,7 @@ internal sealed class ServerHost : IAsyncDisposable
             });
         }
 
-        return new ServerHost(app, channel, data, cache, httpAddress);
+        return new ServerHost(app, channel, data, app.Services.GetRequiredService<ISemanticCache>(), httpAddress);
     }
 
     public static Metadata Headers(string key) => SemanticCacheClient.CreateHeaders(key);
