@@ -16,10 +16,12 @@ public sealed class RobustnessTests
 
     private static readonly string[] Methods = ["Lookup", "LookupBatch", "Store", "Invalidate", "Delete", "Stats", "ReportHit"];
 
-    [Fact]
-    public async Task Thousands_of_hostile_requests_get_proper_statuses_and_change_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Thousands_of_hostile_requests_get_proper_statuses_and_change_nothing(bool engine)
     {
-        await using var host = await ServerHost.StartAsync();
+        await using var host = await ServerHost.StartAsync(engine: engine);
         var headers = ServerHost.Headers(ServerHost.AdminKey);
         var vector = TestData.Vector(3);
         var kept = await host.Raw.StoreAsync(TestData.Store("kept prompt", "kept answer", vector, "keep"), headers);
@@ -44,7 +46,7 @@ public sealed class RobustnessTests
                 $"{method} with {payload.Length} bytes answered {status}");
         }
 
-        var after = await host.Raw.LookupAsync(TestData.Lookup("kept prompt"), headers);
+        var after = await host.Raw.LookupAsync(TestData.Lookup("kept prompt", vector), headers);
         var semantic = await host.Raw.LookupAsync(TestData.Lookup(null, vector), headers);
         Assert.True(payloads.Count >= 2000, $"only {payloads.Count} hostile requests were generated");
         Assert.True(statuses.GetValueOrDefault(StatusCode.InvalidArgument) > payloads.Count / 2, "most hostile requests must be refused as invalid");
