@@ -82,8 +82,8 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         for (var i = 0; i < _storeStripes.Length; i++) { _storeStripes[i] = new SemaphoreSlim(1, 1); }
 
         var sw = Stopwatch.StartNew();
-        var snapshots = Recover();
-        Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, snapshots);
+        SnapshotsLoaded = Recover();
+        Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, SnapshotsLoaded);
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 
@@ -97,6 +97,9 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
                 "SemCache has no embedding generator: register one (e.g. AddOnnxEmbedder()) or set SemanticCacheOptions.RequestsBringVectors = true so that every request brings its own vector.");
         }
     }
+
+    /// <summary>Index snapshots reused at open (partitions that did not have to be rebuilt).</summary>
+    internal int SnapshotsLoaded { get; }
 
     private long NowTicks => _time.GetUtcNow().UtcTicks;
 
