@@ -5,4 +5,19 @@ var root = new RootCommand("semcache: the SemCache command line. Results go to s
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(EmbedFileCommand.Create());
 root.Subcommands.Add(BenchEmbedCommand.Create());
-return await root.Parse(args).InvokeAsync();
+root.Subcommands.Add(CacheCommands.Serve());
+root.Subcommands.Add(CacheCommands.Store());
+root.Subcommands.Add(CacheCommands.Lookup());
+root.Subcommands.Add(CacheCommands.Stats());
+root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or UnauthorizedAccessException or Grpc.Core.RpcException or IOException)
+{
+    // Operator mistakes (bad option, bad key, server down) get one line, not a stack trace.
+    await Console.Error.WriteLineAsync("semcache: " + e.Message);
+    return 2;
+}

@@ -108,12 +108,28 @@ public static class SemCacheServer
 
     /// <summary>
     /// Registers the embedded engine, configured from the <c>SemCache</c> section (data directory,
-    /// durability, dimensions, thresholds...).
+    /// durability, dimensions, thresholds...), with the ONNX MiniLM embedder (section
+    /// <c>SemCache:Embedder</c>; CUDA when present, else the CPU) unless
+    /// <c>SemCache:RequestsBringVectors</c> is true.
     /// </summary>
     public static void AddEmbeddedEngine(WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSemanticCache();
+        AddEmbeddedEngine(builder.Services, builder.Configuration);
+    }
+
+    /// <summary>The same registration for any host (the CLI's embedded mode uses it).</summary>
+    public static void AddEmbeddedEngine(IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SemanticCacheOptions>().Bind(configuration.GetSection("SemCache"));
+        var cache = services.AddSemanticCache();
+        if (!configuration.GetValue<bool>("SemCache:RequestsBringVectors"))
+        {
+            var embedder = configuration.GetSection("SemCache:Embedder");
+            cache.AddOnnxEmbedder(options => embedder.Bind(options));
+        }
     }
 
     private static void AddServerServices(IServiceCollection services, ConfigurationManager configuration)
