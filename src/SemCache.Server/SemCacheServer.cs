@@ -57,9 +57,16 @@ public static class SemCacheServer
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
-        app.UseRateLimiter();
-        app.MapGrpcService<SemanticCacheService>().RequireRateLimiting(GrpcRateLimiting.PolicyName);
-        app.MapGrpcService<KeyAdminService>().RequireRateLimiting(GrpcRateLimiting.PolicyName);
+        var cacheEndpoints = app.MapGrpcService<SemanticCacheService>();
+        var adminEndpoints = app.MapGrpcService<KeyAdminService>();
+        if (options.RequestsPerSecondPerKey > 0)
+        {
+            // Only when limited: the limiter middleware costs every call a partition lookup.
+            app.UseRateLimiter();
+            cacheEndpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
+            adminEndpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
+        }
+
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz");

@@ -24,11 +24,6 @@ internal static class GrpcRateLimiting
             limiter.AddPolicy(PolicyName, context =>
             {
                 var options = context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value;
-                if (options.RequestsPerSecondPerKey == 0)
-                {
-                    return RateLimitPartition.GetNoLimiter(string.Empty);
-                }
-
                 var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
                 var partition = keys.TryAuthenticate(ApiKeyHeader.Read(context.Request.Headers), out var identity)
                     ? identity.KeyId
