@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -70,12 +71,13 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Scope, nameof(request.Scope));
         var message = ProtoMapping.ToProto(request);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var response = await _client.LookupAsync(message, LookupOptions(cancellationToken)).ResponseAsync.ConfigureAwait(false);
             return ProtoMapping.FromProto(response);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+        catch (RpcException e) when (BudgetRanOut(e, started, cancellationToken))
         {
             // The budget ran out on the way: a miss lets the caller go to the LLM, as the server would.
             return CacheLookupResult.Miss(reasons: ["deadline"]);
@@ -97,6 +99,7 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
             message.Requests.Add(ProtoMapping.ToProto(request));
         }
 
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var response = await _client.LookupBatchAsync(message, LookupOptions(cancellationToken)).ResponseAsync.ConfigureAwait(false);
@@ -108,7 +111,7 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
 
             return results;
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+        catch (RpcException e) when (BudgetRanOut(e, started, cancellationToken))
         {
             var misses = new CacheLookupResult[requests.Count];
             Array.Fill(misses, CacheLookupResult.Miss(reasons: ["deadline"]));
@@ -287,6 +290,16 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
 
     private CallOptions LookupOptions(CancellationToken cancellationToken) =>
         new(_headers, _lookupTimeout is { } budget ? DateTime.UtcNow + budget : null, cancellationToken);
+
+    /// <summary>
+    /// True when a lookup failed because its budget ran out rather than because the caller
+    /// cancelled: DeadlineExceeded, or the call torn down once the budget had elapsed (the server
+    /// may see the client's cancellation before its own deadline and answer Cancelled).
+    /// </summary>
+    private bool BudgetRanOut(RpcException e, long started, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && (e.StatusCode == StatusCode.DeadlineExceeded
+            || (e.StatusCode == StatusCode.Cancelled && _lookupTimeout is { } budget && Stopwatch.GetElapsedTime(started) >= budget));
 
     private static string FlightKey(CacheLookupRequest request)
     {
