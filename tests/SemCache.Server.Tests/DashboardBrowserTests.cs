@@ -5,7 +5,7 @@ namespace SemCache.Server.Tests;
 
 /// <summary>
 /// The dashboard in a real headless browser (Debian's chromium; .ci/run installs it with
-/// install-chromium.sh): after traffic, the page's script has fetched the JSON API and shows
+/// install-test-tools.sh): after traffic, the page's script has fetched the JSON API and shows
 /// non-zero hit rate and savings.
 /// </summary>
 public sealed class DashboardBrowserTests
@@ -14,7 +14,7 @@ public sealed class DashboardBrowserTests
     public async Task After_traffic_the_dashboard_in_headless_chromium_shows_hit_rate_and_savings()
     {
         var chromium = FindChromium();
-        Assert.True(chromium is not null, "chromium is not installed: run tests/SemCache.Server.Tests/install-chromium.sh");
+        Assert.True(chromium is not null, "chromium is not installed: run tests/SemCache.Server.Tests/install-test-tools.sh");
         await using var host = await ServerHost.StartAsync(kestrel: true);
         using var client = host.ClientFor(ServerHost.AdminKey);
         var scope = new CacheScope { Model = "gpt-test" };
