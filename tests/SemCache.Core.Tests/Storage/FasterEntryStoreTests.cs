@@ -203,6 +203,20 @@ public sealed class FasterEntryStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_open_of_the_same_directory_is_refused_until_the_first_is_disposed()
+    {
+        await using (var store = Open(CacheDurability.Durable))
+        {
+            await store.PutAsync(Entry(1), CancellationToken.None);
+            var error = Assert.Throws<IOException>(() => Open(CacheDurability.Durable));
+            Assert.Contains("already open", error.Message, StringComparison.Ordinal);
+        }
+
+        await using var reopened = Open(CacheDurability.Durable);
+        Assert.True(reopened.TryGet(1, out _));
+    }
+
+    [Fact]
     public async Task InMemory_mode_writes_no_files()
     {
         var directory = Path.Combine(_directory.Path, "never");
