@@ -372,6 +372,26 @@ public sealed class FasterEntryStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InMemory_mode_beyond_its_memory_drops_the_oldest_entries_and_keeps_serving_the_rest()
+    {
+        // 16 MiB of log memory; 2,000 entries of ~16 KiB are twice that.
+        var payload = new string('m', 16 * 1024);
+        await using var store = Open(CacheDurability.InMemory);
+        for (var id = 1; id <= 2000; id++)
+            await store.PutAsync(Entry(id, prompt: "p" + id, response: payload), CancellationToken.None);
+
+        await store.CompactAsync(CancellationToken.None);
+
+        Assert.False(store.TryGet(1, out _));
+        Assert.True(store.TryGet(2000, out var newest));
+        Assert.Equal(payload, newest!.Response);
+        var live = store.ScanLive().Select(e => e.Id).ToArray();
+        Assert.Contains(2000L, live);
+        Assert.DoesNotContain(1L, live);
+        Assert.Equal(0, store.CorruptRecordCount);
+    }
+
+    [Fact]
     public async Task A_corrupted_value_on_disk_is_never_served()
     {
         const string marker = "MARKER-RESPONSE-0123456789";
