@@ -40,6 +40,39 @@ public sealed class LoopbackTests
         Assert.Contains("<svg", page + await http.GetStringAsync(new Uri("/dashboard.js", UriKind.Relative)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_a_certificate_configured_the_gRPC_port_serves_TLS()
+    {
+        var pfx = Path.Combine(Path.GetTempPath(), $"semcache-tls-{Guid.NewGuid():n}.pfx");
+        using (var key = System.Security.Cryptography.ECDsa.Create())
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddIpAddress(System.Net.IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx));
+        }
+
+        try
+        {
+            await using var host = await ServerHost.StartAsync(kestrel: true, settings: new Dictionary<string, string?> { ["SemCache:Server:TlsCertificatePath"] = pfx });
+            using var client = host.ClientFor(ServerHost.AdminKey);
+
+            var stats = await client.GetStatsAsync("default");
+            using var plain = global::Grpc.Net.Client.GrpcChannel.ForAddress("http://" + host.Channel.Target);
+            using var plainClient = new SemCache.Client.SemanticCacheClient(plain, ServerHost.AdminKey);
+            var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await plainClient.GetStatsAsync("default"));
+
+            Assert.Equal("default", stats.Tenant);
+            Assert.IsType<global::Grpc.Core.RpcException>(refused);
+        }
+        finally
+        {
+            File.Delete(pfx);
+        }
+    }
+
     private static async Task<List<string>> ListServicesAsync(ServerHost host)
     {
         using var call = new ServerReflection.ServerReflectionClient(host.Channel).ServerReflectionInfo();

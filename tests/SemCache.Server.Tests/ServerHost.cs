@@ -104,7 +104,20 @@ internal sealed class ServerHost : IAsyncDisposable
         await app.StartAsync();
         GrpcChannel channel;
         Uri? httpAddress = null;
-        if (kestrel)
+        if (kestrel && config.GetValueOrDefault("SemCache:Server:TlsCertificatePath") is { Length: > 0 } certificate)
+        {
+            // Trust exactly the test's self-signed certificate.
+            var expected = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(certificate, null).Thumbprint;
+            channel = GrpcChannel.ForAddress($"https://127.0.0.1:{grpcPort}", new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler
+                {
+                    SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetCertHashString() == expected },
+                },
+            });
+            httpAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        }
+        else if (kestrel)
         {
             channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
             httpAddress = new Uri($"http://127.0.0.1:{httpPort}");
