@@ -41,6 +41,39 @@ public sealed class LoopbackTests
     }
 
     [Fact]
+    public async Task After_a_graceful_stop_a_restarted_server_serves_the_durable_entries_it_acknowledged()
+    {
+        var data = Directory.CreateTempSubdirectory("semcache-restart-");
+        var settings = new Dictionary<string, string?>
+        {
+            ["SemCache:DataDirectory"] = data.FullName,
+            ["SemCache:Durability"] = "Durable",
+        };
+        var vector = TestData.Vector(21);
+        try
+        {
+            long id;
+            await using (var first = await ServerHost.StartAsync(kestrel: true, engine: true, settings: settings))
+            {
+                id = (await first.Raw.StoreAsync(TestData.Store("kept across restarts", "still here", vector), ServerHost.Headers(ServerHost.AdminKey))).EntryId;
+            }
+
+            await using var second = await ServerHost.StartAsync(kestrel: true, engine: true, settings: settings);
+            var exact = await second.Raw.LookupAsync(TestData.Lookup("kept across restarts", vector), ServerHost.Headers(ServerHost.AdminKey));
+            var semantic = await second.Raw.LookupAsync(TestData.Lookup(null, vector), ServerHost.Headers(ServerHost.AdminKey));
+
+            Assert.Equal(V1.HitKind.Exact, exact.Kind);
+            Assert.Equal("still here", exact.Response);
+            Assert.Equal(id, exact.EntryId);
+            Assert.Equal(V1.HitKind.Semantic, semantic.Kind);
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task With_a_certificate_configured_the_gRPC_port_serves_TLS()
     {
         var pfx = Path.Combine(Path.GetTempPath(), $"semcache-tls-{Guid.NewGuid():n}.pfx");

@@ -82,12 +82,13 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (cache is null)
         {
-            // The real embedded engine, in memory, with callers bringing their vectors.
+            // The real embedded engine, in memory unless the settings say otherwise, with callers bringing their vectors.
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["SemCache:Durability"] = "InMemory",
                 ["SemCache:RequestsBringVectors"] = "true",
             });
+            builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             SemCacheServer.AddEmbeddedEngine(builder);
         }
         else
