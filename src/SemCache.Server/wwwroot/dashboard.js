@@ -83,7 +83,8 @@ function hbars(id, rows, color, unit) {
   const rowH = Math.min(24, (H - 10) / rows.length);
   let body = '';
   rows.forEach(([label, value, extra], i) => {
-    const w = (W - 170) * value / max, y = 5 + i * rowH;
+    // Leave room right of the longest bar for its figures.
+    const w = (W - 290) * value / max, y = 5 + i * rowH;
     body += `<text x="4" y="${y + rowH * 0.65}">${esc(label).slice(0, 22)}</text>` +
       `<rect x="150" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="${(rowH * 0.7).toFixed(1)}" fill="${color}"/>` +
       `<text x="${(155 + w).toFixed(1)}" y="${y + rowH * 0.65}">${fmt(value)}${unit}${extra ? ' · ' + esc(extra) : ''}</text>`;
