@@ -17,6 +17,7 @@ public sealed class LimitsTests
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("dimension is 8", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("vector", e.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field);
     }
 
     [Fact]
@@ -80,6 +81,7 @@ public sealed class LimitsTests
 
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("MaxEntriesPerTenant", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("tenant:default", e.GetRpcStatus()?.GetDetail<Google.Rpc.QuotaFailure>()?.Violations.Single().Subject);
         Assert.Equal(2, ((FakeSemanticCache)host.Cache).Count);
     }
 

@@ -20,28 +20,28 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 
     public int MaxBatchSize => _server.MaxBatchSize;
 
-    public void Check(V1.LookupRequest request, string field = "request")
+    public void Check(V1.LookupRequest request, string field = "")
     {
-        CheckScope(request.Scope, field + ".scope");
+        CheckScope(request.Scope, Name(field, "scope"));
         if (request.HasPrompt)
         {
-            CheckText(request.Prompt, field + ".prompt", _cache.MaxPromptLength, "MaxPromptLength");
+            CheckText(request.Prompt, Name(field, "prompt"), _cache.MaxPromptLength, "MaxPromptLength");
         }
         else if (request.Vector.Count == 0)
         {
-            throw Invalid($"{field}.prompt or {field}.vector is required");
+            throw Invalid($"{Name(field, "prompt")} or {Name(field, "vector")} is required");
         }
 
-        CheckVector(request.Vector, field + ".vector");
-        CheckContext(request.Context, field + ".context");
+        CheckVector(request.Vector, Name(field, "vector"));
+        CheckContext(request.Context, Name(field, "context"));
         if (request.HasMinSimilarity && !(request.MinSimilarity >= 0 && request.MinSimilarity <= 1))
         {
-            throw Invalid($"{field}.min_similarity must be between 0 and 1, got {request.MinSimilarity}");
+            throw Invalid($"{Name(field, "min_similarity")} must be between 0 and 1, got {request.MinSimilarity}");
         }
 
         if (request.MaxAge is { } maxAge)
         {
-            CheckDuration(maxAge, field + ".max_age", TimeSpan.MaxValue);
+            CheckDuration(maxAge, Name(field, "max_age"), TimeSpan.MaxValue, "the largest duration");
         }
     }
 
@@ -69,7 +69,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 
         if (request.TimeToLive is { } ttl)
         {
-            CheckDuration(ttl, "time_to_live", _cache.MaxTimeToLive);
+            CheckDuration(ttl, "time_to_live", _cache.MaxTimeToLive, "MaxTimeToLive");
         }
 
         if (request.Usage is { } usage && (usage.InputTokens < 0 || usage.OutputTokens < 0 || !double.IsFinite(usage.Cost) || usage.Cost < 0))
@@ -199,7 +199,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
         }
     }
 
-    private static void CheckDuration(Duration duration, string field, TimeSpan max)
+    private static void CheckDuration(Duration duration, string field, TimeSpan max, string limitName)
     {
         var valid = duration.Seconds is >= -Duration.MaxSeconds and <= Duration.MaxSeconds
             && duration.Nanos is > -Duration.NanosecondsPerSecond and < Duration.NanosecondsPerSecond
@@ -216,9 +216,12 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 
         if (duration.Seconds > (long)Math.Min(max.TotalSeconds, TimeSpan.MaxValue.TotalSeconds - 1))
         {
-            throw Invalid($"{field} is longer than the limit MaxTimeToLive ({max})");
+            throw Invalid($"{field} is longer than the limit {limitName} ({max})");
         }
     }
 
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+    // Every message starts with the field it is about; that prefix becomes the BadRequest field.
+    private static string Name(string prefix, string field) => prefix.Length == 0 ? field : prefix + "." + field;
+
+    private static RpcException Invalid(string message) => RichStatus.InvalidArgument(message.Split(' ', 2)[0], message);
 }

@@ -24,9 +24,10 @@ internal sealed class TenantQuotas(ISemanticCache cache, IOptions<ServerOptions>
         var stats = await cache.GetStatsAsync(tenant, cancellationToken);
         if (_maxEntries > 0 && stats.Entries >= _maxEntries)
         {
-            throw new RpcException(new Status(
-                StatusCode.ResourceExhausted,
-                $"tenant holds {stats.Entries} entries; the limit MaxEntriesPerTenant is {_maxEntries}"));
+            throw RichStatus.ResourceExhausted(
+                "tenant:" + tenant,
+                "MaxEntriesPerTenant",
+                $"tenant holds {stats.Entries} entries; the limit MaxEntriesPerTenant is {_maxEntries}");
         }
 
         if (_maxBytes > 0)
@@ -34,9 +35,10 @@ internal sealed class TenantQuotas(ISemanticCache cache, IOptions<ServerOptions>
             var size = Encoding.UTF8.GetByteCount(request.Prompt) + Encoding.UTF8.GetByteCount(request.Response) + (request.Vector.Count * sizeof(float));
             if (stats.Bytes + size > _maxBytes)
             {
-                throw new RpcException(new Status(
-                    StatusCode.ResourceExhausted,
-                    $"tenant holds {stats.Bytes} bytes and the entry needs about {size} more; the limit MaxBytesPerTenant is {_maxBytes}"));
+                throw RichStatus.ResourceExhausted(
+                    "tenant:" + tenant,
+                    "MaxBytesPerTenant",
+                    $"tenant holds {stats.Bytes} bytes and the entry needs about {size} more; the limit MaxBytesPerTenant is {_maxBytes}");
             }
         }
     }
