@@ -70,6 +70,26 @@ public static class SemCacheServer
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz");
+        // Metrics and the dashboard carry no key: on the gRPC port (the one exposed to clients) only
+        // gRPC answers; the rest stays on the HTTP port, which operators keep private.
+        if (options.HttpPort != 0)
+        {
+            app.Use((context, next) =>
+            {
+                var path = context.Request.Path.Value ?? string.Empty;
+                if (context.Connection.LocalPort == options.GrpcPort
+                    && !path.StartsWith("/semcache.v1.", StringComparison.Ordinal)
+                    && !path.StartsWith("/grpc.", StringComparison.Ordinal)
+                    && path != "/healthz")
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         app.MapPrometheusScrapingEndpoint("/metrics");
         if (options.Dashboard)
         {

@@ -26,6 +26,12 @@ public sealed class LoopbackTests
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         var dashboard = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/dashboard", UriKind.Relative));
         var page = await http.GetStringAsync(new Uri("/", UriKind.Relative));
+        using var onGrpcPort = new HttpRequestMessage(HttpMethod.Get, new Uri("http://" + host.Channel.Target + "/api/dashboard"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var dashboardOnGrpcPort = await http.SendAsync(onGrpcPort);
 
         Assert.Equal(CacheHitKind.Exact, hit.Kind);
         Assert.Equal("world", hit.Response);
@@ -37,6 +43,7 @@ public sealed class LoopbackTests
         Assert.Contains("semcache_server_lookups", metrics, StringComparison.Ordinal);
         Assert.Equal(0.5, dashboard.GetProperty("totals").GetProperty("hitRate").GetDouble(), 3);
         Assert.Equal(150, dashboard.GetProperty("totals").GetProperty("tokensSaved").GetInt64());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, dashboardOnGrpcPort.StatusCode);
         Assert.Contains("<svg", page + await http.GetStringAsync(new Uri("/dashboard.js", UriKind.Relative)), StringComparison.Ordinal);
     }
 
