@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using SemCache.Embeddings.Onnx.Tokenization;
 
@@ -193,12 +192,12 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
                     }
                     else
                     {
-                        Pool(output.Slice(r * sequence * Dimensions, sequence * Dimensions), lengths[rows[r]], vector);
+                        Pooling.Pool(_pooling, output.Slice(r * sequence * Dimensions, sequence * Dimensions), lengths[rows[r]], vector);
                     }
 
                     if (_normalize)
                     {
-                        Normalize(vector);
+                        Pooling.Normalize(vector);
                     }
                 }
             }
@@ -209,30 +208,6 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
             ArrayPool<long>.Shared.Return(mask);
             ArrayPool<long>.Shared.Return(types);
         }
-    }
-
-    private void Pool(ReadOnlySpan<float> tokenVectors, int tokens, Span<float> vector)
-    {
-        var dims = vector.Length;
-        tokenVectors[..dims].CopyTo(vector);
-        if (_pooling == EmbeddingPooling.Cls)
-        {
-            return;
-        }
-
-        // Padding sits after the real tokens, so the attention mask is the first `tokens` rows.
-        for (var t = 1; t < tokens; t++)
-        {
-            TensorPrimitives.Add(vector, tokenVectors.Slice(t * dims, dims), vector);
-        }
-
-        TensorPrimitives.Divide(vector, tokens, vector);
-    }
-
-    internal static void Normalize(Span<float> vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        TensorPrimitives.Divide(vector, MathF.Max(norm, 1e-12f), vector);
     }
 
     public void Dispose()
