@@ -118,6 +118,24 @@ public sealed class GeneratorTests(EmbedderFixture fixture)
     }
 
     [Fact]
+    public void Groups_run_in_parallel_lanes_give_the_same_vectors_as_one_lane()
+    {
+        var sentences = TestData.PawsSentences(40);
+        using var oneLane = OnnxEmbedder.Create(new OnnxEmbedderOptions { Provider = OnnxExecutionProvider.Cpu, ParallelRuns = 1 });
+        using var threeLanes = OnnxEmbedder.Create(new OnnxEmbedderOptions { Provider = OnnxExecutionProvider.Cpu, ParallelRuns = 3 });
+        var expected = new float[40 * 384];
+        var actual = new float[40 * 384];
+
+        oneLane.EmbedBatch(sentences, expected);
+        threeLanes.EmbedBatch(sentences, actual);
+
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.True(TensorPrimitives.CosineSimilarity(expected.AsSpan(i * 384, 384), actual.AsSpan(i * 384, 384)) > 0.99999f, $"sentence {i}");
+        }
+    }
+
+    [Fact]
     public void Metadata_and_stats_report_the_cpu_provider()
     {
         var metadata = Generator.GetService<EmbeddingGeneratorMetadata>();

@@ -61,21 +61,24 @@ internal static class EmbedderCli
         Option<string?> ModelDirectory,
         Option<int> Threads,
         Option<int> MaxBatch,
-        Option<int> MaxWaitMicroseconds);
+        Option<int> MaxWaitMicroseconds,
+        Option<bool> Spin);
 
     public static Options AddOptions(Command command)
     {
         var options = new Options(
             new Option<string>("--provider") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" },
             new Option<string?>("--model-dir") { Description = "Folder with model.onnx and vocab.txt or tokenizer.json; default: built-in all-MiniLM-L6-v2." },
-            new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per physical core).", DefaultValueFactory = _ => 0 },
+            new Option<int>("--threads") { Description = "ONNX Runtime threads per forward pass (0: one per physical core).", DefaultValueFactory = _ => new OnnxEmbedderOptions().IntraOpThreads },
             new Option<int>("--max-batch") { Description = "Micro-batch size limit.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchSize },
-            new Option<int>("--max-wait-us") { Description = "Longest wait of a micro-batch's first request, in microseconds.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchWaitMicroseconds });
+            new Option<int>("--max-wait-us") { Description = "Longest wait of a micro-batch's first request, in microseconds.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchWaitMicroseconds },
+            new Option<bool>("--spin") { Description = "Let ONNX Runtime threads spin between runs (lower latency on an idle machine)." });
         command.Options.Add(options.Provider);
         command.Options.Add(options.ModelDirectory);
         command.Options.Add(options.Threads);
         command.Options.Add(options.MaxBatch);
         command.Options.Add(options.MaxWaitMicroseconds);
+        command.Options.Add(options.Spin);
         return options;
     }
 
@@ -95,6 +98,7 @@ internal static class EmbedderCli
             IntraOpThreads = parseResult.GetValue(options.Threads),
             MaxBatchSize = parseResult.GetValue(options.MaxBatch),
             MaxBatchWaitMicroseconds = parseResult.GetValue(options.MaxWaitMicroseconds),
+            AllowThreadSpinning = parseResult.GetValue(options.Spin),
         });
     }
 
