@@ -27,7 +27,7 @@ internal static class BenchEmbedCommand
             rounds,
         };
         var shared = EmbedderCli.AddOptions(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => EmbedderCli.Guard("bench-embed", async () =>
         {
             var path = parseResult.GetValue(pairs)?.FullName ?? DefaultPairs();
             if (path is null || !File.Exists(path))
@@ -109,7 +109,7 @@ internal static class BenchEmbedCommand
 
             stdout.Write("\n"u8);
             return 0;
-        });
+        }));
         return command;
     }
 

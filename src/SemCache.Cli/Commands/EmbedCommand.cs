@@ -18,7 +18,7 @@ internal static class EmbedCommand
             text,
         };
         var shared = EmbedderCli.AddOptions(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => EmbedderCli.Guard("embed", async () =>
         {
             using var generator = EmbedderCli.CreateGenerator(parseResult, shared);
             var value = parseResult.GetValue(text);
@@ -48,7 +48,7 @@ internal static class EmbedCommand
 
             stream.Write("\n"u8);
             return 0;
-        });
+        }));
         return command;
     }
 }
@@ -100,6 +100,20 @@ internal static class EmbedderCli
             MaxBatchWaitMicroseconds = parseResult.GetValue(options.MaxWaitMicroseconds),
             AllowThreadSpinning = parseResult.GetValue(options.Spin),
         });
+    }
+
+    /// <summary>Runs a command body; a start-up failure (bad option, missing model, unusable CUDA) becomes one stderr line and exit code 1.</summary>
+    public static async Task<int> Guard(string command, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"{command}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 
     public static string ProviderName(OnnxExecutionProvider provider) =>
