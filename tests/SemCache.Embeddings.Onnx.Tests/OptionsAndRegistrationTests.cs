@@ -79,6 +79,42 @@ public sealed class OptionsAndRegistrationTests
         }
     }
 
+    [Theory]
+    [InlineData("vocab.txt")]
+    [InlineData("tokenizer.json")]
+    public async Task A_model_folder_gives_the_same_vectors_as_the_built_in_model(string vocabularyFile)
+    {
+        var assets = ModelAssets.Load(null);
+        var folder = Directory.CreateTempSubdirectory("semcache-model-").FullName;
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), assets.ModelBytes!);
+            if (vocabularyFile == "vocab.txt")
+            {
+                await File.WriteAllBytesAsync(Path.Combine(folder, "vocab.txt"), assets.Vocabulary);
+            }
+            else
+            {
+                var tokens = System.Text.Encoding.UTF8.GetString(assets.Vocabulary).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                var vocab = tokens.Select((token, id) => (token, id)).ToDictionary(t => t.token, t => t.id);
+                var json = System.Text.Json.JsonSerializer.Serialize(new { model = new { type = "WordPiece", vocab } });
+                await File.WriteAllTextAsync(Path.Combine(folder, "tokenizer.json"), json);
+            }
+
+            using var fromFolder = OnnxEmbedder.Create(new OnnxEmbedderOptions { ModelDirectory = folder, ModelId = "copy", Provider = OnnxExecutionProvider.Cpu });
+            using var builtIn = OnnxEmbedder.Create(new OnnxEmbedderOptions { Provider = OnnxExecutionProvider.Cpu });
+            var a = (await fromFolder.GenerateAsync(["Flights from Florida to New York"]))[0];
+            var b = (await builtIn.GenerateAsync(["Flights from Florida to New York"]))[0];
+
+            Assert.Equal("copy", a.ModelId);
+            Assert.True(System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a.Vector.Span, b.Vector.Span) > 0.99999f);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void The_registered_generator_is_one_singleton_under_both_service_types()
     {
