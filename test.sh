@@ -3,6 +3,9 @@
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Vectors").
 set -uo pipefail
 cd "$(dirname "$0")"
+# What the tests need from Debian (headless chromium for the dashboard test, protoc and grpcio for
+# the Python client test) is installed when missing.
+bash tests/SemCache.Server.Tests/install-test-tools.sh
 log=$(mktemp)
 dotnet test SemCache.sln -c Release "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
