@@ -472,7 +472,17 @@ internal sealed partial class PromptAnalysis
                     runEnd++;
                 }
 
-                AddRun(runStart, runEnd);
+                // A capitalised first word right before a name ("Hugging Face") belongs to the name
+                // for its acronym, though it is not checked as a name itself.
+                var acronymStart = runStart;
+                if (runStart > 0 && tokens[runStart - 1].Capitalized && tokens[runStart - 1].SentenceStart
+                    && !tokens[runStart - 1].HasDigit && !Lexicon.FunctionWords.Contains(tokens[runStart - 1].Lower)
+                    && OnlySpaceBetween(tokens[runStart - 1], tokens[runStart]))
+                {
+                    acronymStart = runStart - 1;
+                }
+
+                AddRun(acronymStart, runStart, runEnd);
                 runStart = runEnd;
             }
         }
@@ -490,10 +500,10 @@ internal sealed partial class PromptAnalysis
             return true;
         }
 
-        private void AddRun(int start, int end)
+        private void AddRun(int acronymStart, int start, int end)
         {
             var initials = new List<(int From, int To, string Acronym)>();
-            for (var from = start; from < end; from++)
+            for (var from = acronymStart; from < end; from++)
             {
                 for (var to = from + 2; to <= Math.Min(end, from + 5); to++)
                 {

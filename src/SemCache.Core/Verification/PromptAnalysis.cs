@@ -112,7 +112,10 @@ internal sealed partial class PromptAnalysis
             }
 
             var start = from + at;
-            if (IsTokenStart(start) && IsTokenStart(start + folded.Length))
+            var end = start + folded.Length;
+
+            // A name glued to a number still ends there: "python" is found in "python3".
+            if (IsTokenStart(start) && (IsTokenStart(end) || (char.IsAsciiDigit(text[end]) && !char.IsAsciiDigit(text[end - 1]))))
             {
                 return true;
             }

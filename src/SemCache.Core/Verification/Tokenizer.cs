@@ -231,7 +231,7 @@ internal static class Tokenizer
         }
 
         shortestPart = Math.Min(shortestPart, partLength);
-        var lower = span.ToString().ToLowerInvariant();
+        var lower = LowerWithAsciiDigits(span);
         var first = span[0];
         var capitalized = char.IsUpper(first);
         var allCaps = letters >= 2 && uppers == letters;
@@ -258,6 +258,19 @@ internal static class Tokenizer
             IsCode = hasLetter && (underscore || dottedName || lowerCamel || (call && letters > 1)),
             SentenceStart = IsSentenceStart(text, start),
         };
+    }
+
+    private static string LowerWithAsciiDigits(ReadOnlySpan<char> span)
+    {
+        var chars = new char[span.Length];
+        for (var k = 0; k < span.Length; k++)
+        {
+            var c = span[k];
+            var digit = char.IsDigit(c) ? CharUnicodeInfo.GetDecimalDigitValue(c) : -1;
+            chars[k] = digit >= 0 ? (char)('0' + digit) : char.ToLowerInvariant(c);
+        }
+
+        return new string(chars);
     }
 
     private static void AppendFolded(StringBuilder folded, ReadOnlySpan<char> span, int k)
