@@ -9,11 +9,12 @@ namespace SemCache.Benchmarks.Verification;
 /// embeddings (.fvecs) when given. Not part of the product: it exists to choose the rules and the
 /// default threshold from data.
 /// Usage: dotnet run -c Release --project benchmarks/SemCache.Benchmarks -- verifier-eval
-///   --pairs FILE.jsonl [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--examples RULE] [--off RULE,...]
+///   --pairs FILE.jsonl [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--off Numbers,WordOrder,...]
+///   [--examples Order|Entity|...|accepted [--label true|false] [--skip N]] [--dump THRESHOLD (pooled: list wrong hits)]
 /// </summary>
 internal static class VerifierEvaluation
 {
-    private static readonly float[] Thresholds = [0.70f, 0.75f, 0.78f, 0.80f, 0.82f, 0.84f, 0.86f, 0.88f, 0.90f, 0.92f, 0.94f, 0.96f];
+    private static readonly float[] Thresholds = [0.70f, 0.75f, 0.78f, 0.80f, 0.82f, 0.84f, 0.86f, 0.88f, 0.90f, 0.92f, 0.93f, 0.94f, 0.95f, 0.955f, 0.96f, 0.965f, 0.97f, 0.98f];
 
     public static int Run(string[] args)
     {
@@ -32,28 +33,32 @@ internal static class VerifierEvaluation
         var verifier = new PromptVerifier(verifierOptions);
         var analysesA = pairs.Select(p => PromptAnalysis.Analyze(p.A)).ToArray();
         var analysesB = pairs.Select(p => PromptAnalysis.Analyze(p.B)).ToArray();
+        float[][]? a = null, b = null;
+        if (options.TryGetValue("a", out var aPath) && options.TryGetValue("b", out var bPath))
+        {
+            a = ReadFvecs(aPath);
+            b = ReadFvecs(bPath);
+        }
+
         var results = new VerificationResult[pairs.Count];
         for (var i = 0; i < pairs.Count; i++)
         {
-            results[i] = verifier.Verify(analysesB[i], analysesA[i], 1f);
+            results[i] = verifier.Verify(analysesB[i], analysesA[i], a is null || b is null ? 1f : Dot(a[i], b[i]));
         }
 
         PrintRuleTable(pairs, results);
         if (options.TryGetValue("examples", out var exampleRule))
         {
-            PrintExamples(pairs, results, exampleRule, options.GetValueOrDefault("label", "true") == "true");
+            PrintExamples(pairs, results, exampleRule, options.GetValueOrDefault("label", "true") == "true", int.Parse(options.GetValueOrDefault("skip", "0"), CultureInfo.InvariantCulture));
         }
 
-        if (!options.TryGetValue("a", out var aPath) || !options.TryGetValue("b", out var bPath))
+        if (a is null || b is null)
         {
             return 0;
         }
-
-        var a = ReadFvecs(aPath);
-        var b = ReadFvecs(bPath);
         if (options.GetValueOrDefault("mode", "isolated") == "pooled")
         {
-            Pooled(pairs, a, b, analysesA, analysesB, verifier);
+            Pooled(pairs, a, b, analysesA, analysesB, verifier, float.Parse(options.GetValueOrDefault("dump", "0"), CultureInfo.InvariantCulture));
         }
         else
         {
@@ -97,12 +102,13 @@ internal static class VerifierEvaluation
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{threshold:0.00} | {Ratio(tp, tp + fp):0.000} {Ratio(tp, duplicates):0.000} {Ratio(fp, negatives):0.000} | {Ratio(vtp, vtp + vfp):0.000} {Ratio(vtp, duplicates):0.000} {Ratio(vfp, negatives):0.000}"));
+                $"{threshold:0.000} | {Ratio(tp, tp + fp):0.000} {Ratio(tp, duplicates):0.000} {Ratio(fp, negatives):0.000} | {Ratio(vtp, vtp + vfp):0.000} {Ratio(vtp, duplicates):0.000} {Ratio(vfp, negatives):0.000}"));
         }
     }
 
-    private static void Pooled(List<Pair> pairs, float[][] a, float[][] b, PromptAnalysis[] analysesA, PromptAnalysis[] analysesB, PromptVerifier verifier)
+    private static void Pooled(List<Pair> pairs, float[][] a, float[][] b, PromptAnalysis[] analysesA, PromptAnalysis[] analysesB, PromptVerifier verifier, float dumpThreshold)
     {
+        var dump = dumpThreshold > 0;
         // Store every distinct a once; a lookup may hit the pair's own a or an entry whose text equals b.
         var distinct = new Dictionary<string, int>(StringComparer.Ordinal);
         var entries = new List<int>();
@@ -148,7 +154,13 @@ internal static class VerifierEvaluation
                 for (var k = 0; k < found; k++)
                 {
                     var entry = top[k].Entry;
-                    if (verifier.Verify(analysesB[i], analysesA[entries[entry]], top[k].Sim).Accepted)
+                    var verdict = verifier.Verify(analysesB[i], analysesA[entries[entry]], top[k].Sim);
+                    if (dump && Math.Abs(threshold - dumpThreshold) < 1e-4 && (verdict.Accepted != Correct(entry)))
+                    {
+                        Console.WriteLine($"{(Correct(entry) ? "VETOED-CORRECT" : "ACCEPTED-WRONG")} sim {top[k].Sim:0.000} rank {k}\n  Q: {pairs[i].B}\n  E: {pairs[entries[entry]].A}\n  own: {pairs[i].A}\n  -> {string.Join(',', verdict.GetReasons())}");
+                    }
+
+                    if (verdict.Accepted)
                     {
                         vhits++;
                         vwrong += Correct(entry) ? 0 : 1;
@@ -158,7 +170,7 @@ internal static class VerifierEvaluation
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{threshold:0.00} | {Ratio(hits - wrong, duplicates):0.000} {Ratio(wrong, pairs.Count):0.000} | {Ratio(vhits - vwrong, vhits):0.000} {Ratio(vhits - vwrong, duplicates):0.000} {Ratio(vwrong, pairs.Count):0.000} ({vwrong})"));
+                $"{threshold:0.000} | {Ratio(hits - wrong, duplicates):0.000} {Ratio(wrong, pairs.Count):0.000} | {Ratio(vhits - vwrong, vhits):0.000} {Ratio(vhits - vwrong, duplicates):0.000} {Ratio(vwrong, pairs.Count):0.000} ({vwrong})"));
         }
     }
 
@@ -181,16 +193,20 @@ internal static class VerifierEvaluation
         }
     }
 
-    private static void PrintExamples(List<Pair> pairs, VerificationResult[] results, string rule, bool duplicates)
+    private static void PrintExamples(List<Pair> pairs, VerificationResult[] results, string rule, bool duplicates, int skip)
     {
         var accepted = rule == "accepted";
         var reason = accepted ? VetoReasons.None : Enum.Parse<VetoReasons>(rule, ignoreCase: true);
-        var shown = 0;
+        var shown = -skip;
         for (var i = 0; i < pairs.Count && shown < 40; i++)
         {
             if (pairs[i].Duplicate == duplicates && (accepted ? results[i].Accepted : results[i].Has(reason)))
             {
-                Console.WriteLine($"A: {pairs[i].A}\nB: {pairs[i].B}\n   -> {string.Join(',', results[i].GetReasons())}\n");
+                if (shown >= 0)
+                {
+                    Console.WriteLine($"A: {pairs[i].A}\nB: {pairs[i].B}\n   -> {string.Join(',', results[i].GetReasons())}\n");
+                }
+
                 shown++;
             }
         }

@@ -12,23 +12,25 @@ internal static class Lexicon
     /// <summary>
     /// Words that mark a negated clause, one marker per clause (French "pas" and not "ne", which
     /// would count "ne ... pas" twice). English contractions ending in "n't" are detected apart.
+    /// "Without" is not among them: it is paraphrased freely ("without copying" / "zero-copy",
+    /// "omitting"), so it only vetoes against its antonym "with".
     /// </summary>
     internal static readonly FrozenSet<string> Negations = FrozenSet.ToFrozenSet(
     [
         // English
-        "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "cannot", "without",
+        "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "cannot",
         // French
-        "pas", "jamais", "sans", "aucun", "aucune", "rien", "ni",
+        "pas", "jamais", "aucun", "aucune", "rien", "ni",
         // German
-        "nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "ohne", "nichts",
+        "nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nichts",
         // Spanish, Portuguese, Italian
-        "nunca", "sin", "ningún", "ninguna", "ninguno", "nada", "jamás", "tampoco", "não", "sem", "non", "mai", "senza",
+        "nunca", "ningún", "ninguna", "ninguno", "nada", "jamás", "tampoco", "não", "non", "mai",
         // Dutch
-        "niet", "geen", "nooit", "zonder",
+        "niet", "geen", "nooit",
         // Russian
-        "не", "нет", "никогда", "без", "ни",
+        "не", "нет", "никогда", "ни",
         // Arabic
-        "لا", "لم", "لن", "ليس", "ليست", "بدون",
+        "لا", "لم", "لن", "ليس", "ليست",
     ], StringComparer.Ordinal);
 
     /// <summary>Negation markers inside scripts written without spaces (Chinese, Japanese).</summary>
@@ -262,6 +264,7 @@ internal static class Lexicon
         // inflections generated below; irregular forms are listed explicitly.
         (string[] Left, string[] Right)[] pairs =
         [
+            (["with", "avec", "mit", "con", "com", "met", "مع"], ["without", "sans", "ohne", "sin", "senza", "sem", "zonder", "без", "بدون"]),
             (["before"], ["after"]),
             (["above"], ["below"]),
             (["increase"], ["decrease"]),

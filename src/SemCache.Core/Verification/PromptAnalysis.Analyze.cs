@@ -138,7 +138,16 @@ internal sealed partial class PromptAnalysis
                 return ClassifyNumeral(i);
             }
 
-            if (Lexicon.NumberWords.TryGetValue(lower, out var wordValue))
+            // "thousands of files", "several thousand", "hundreds": vague sizes, not numbers.
+            var hyphen = lower.IndexOf('-', StringComparison.Ordinal);
+            if (hyphen > 0 && Lexicon.NumberWords.TryGetValue(lower[..hyphen], out var compoundValue))
+            {
+                // "two-step", "three-day": the number of a compound adjective.
+                _numbers.Add(new NumberFact(compoundValue, 0, FormatDigits(compoundValue)));
+                return i;
+            }
+
+            if (Lexicon.NumberWords.TryGetValue(lower, out var wordValue) && !IsVagueQuantity(i))
             {
                 var last = i;
                 if (i + 1 < tokens.Count && Lexicon.Multipliers.TryGetValue(tokens[i + 1].Lower, out var scale) && scale > wordValue)
@@ -216,6 +225,46 @@ internal sealed partial class PromptAnalysis
             return true;
         }
 
+        private bool IsVagueQuantity(int i)
+        {
+            if (!Lexicon.Multipliers.ContainsKey(tokens[i].Lower) && tokens[i].Lower != "dozen")
+            {
+                return false;
+            }
+
+            return i == 0 || !(tokens[i - 1].StartsWithDigit || Lexicon.NumberWords.ContainsKey(tokens[i - 1].Lower));
+        }
+
+        /// <summary>A list marker: "1)" or "2." opening a line or following a colon.</summary>
+        private bool IsEnumerator(Token token)
+        {
+            var end = token.Start + token.Length;
+            if (end >= text.Length || !(text[end] == ')' || (text[end] == '.' && (end + 1 == text.Length || char.IsWhiteSpace(text[end + 1])))))
+            {
+                return false;
+            }
+
+            if (text[end] == ')')
+            {
+                return token.Length <= 2;
+            }
+
+            for (var k = token.Start - 1; k >= 0; k--)
+            {
+                if (text[k] == '\n' || text[k] == ':')
+                {
+                    return true;
+                }
+
+                if (!char.IsWhiteSpace(text[k]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         private void CountUnspacedNegations(string run)
         {
             foreach (var marker in Lexicon.UnspacedNegations)
@@ -239,6 +288,11 @@ internal sealed partial class PromptAnalysis
         private int ClassifyNumeral(int i)
         {
             var token = tokens[i];
+            if (IsEnumerator(token))
+            {
+                return i;
+            }
+
             var lower = token.Lower;
             var digitsEnd = 0;
             while (digitsEnd < lower.Length && (char.IsAsciiDigit(lower[digitsEnd]) || lower[digitsEnd] is '.' or ','))
@@ -613,6 +667,13 @@ internal sealed partial class PromptAnalysis
             return -1;
         }
 
+        private static uint Mix(uint hash, int occurrence, int count)
+        {
+            var mixed = hash ^ (0x9E3779B9u * (uint)(occurrence + 1));
+            mixed = (mixed ^ (mixed >> 15)) * 0x85EBCA6Bu;
+            return mixed ^ (0xC2B2AE35u * (uint)count);
+        }
+
         private void BuildOrder(PromptAnalysis analysis)
         {
             var counts = new Dictionary<uint, int>();
@@ -628,14 +689,20 @@ internal sealed partial class PromptAnalysis
             var flags = new List<byte>();
             var previous = new List<uint>();
             var next = new List<uint>();
+            var sentences = new List<ushort>();
+            var seen = new Dictionary<uint, int>();
             var words = tokens.Where(static t => t.Folded.Length > 0).ToList();
+            ushort sentence = 0;
             for (var w = 0; w < words.Count; w++)
             {
                 var token = words[w];
-                if (counts[token.Hash] != 1)
+                if (w > 0 && token.SentenceStart && sentence < ushort.MaxValue)
                 {
-                    continue;
+                    sentence++;
                 }
+
+                var occurrence = seen.GetValueOrDefault(token.Hash);
+                seen[token.Hash] = occurrence + 1;
 
                 byte flag = 0;
                 if (Lexicon.FunctionWords.Contains(token.Lower))
@@ -653,8 +720,20 @@ internal sealed partial class PromptAnalysis
                     flag |= OrderFlag.Relation;
                 }
 
-                hashes.Add(token.Hash);
+                if (counts[token.Hash] > 1)
+                {
+                    flag |= OrderFlag.Repeated;
+                }
+
+                // A repeated word is told apart by its occurrence: the first "brown" and the second.
+                // A repeated word is told apart by its occurrence and its count, so that it only
+                // pairs with the word of the other prompt that has the same occurrence of the same
+                // count (both "brown"s of "from brown to brown", not the "install" of a quoted
+                // command with the verb "install").
+                var count = counts[token.Hash];
+                hashes.Add(count == 1 ? token.Hash : Mix(token.Hash, occurrence, count));
                 flags.Add(flag);
+                sentences.Add(sentence);
                 previous.Add(w > 0 ? words[w - 1].Hash : StartOfText);
                 next.Add(w + 1 < words.Count ? words[w + 1].Hash : EndOfText);
                 if (hashes.Count == MaxOrderTokens)
@@ -667,6 +746,7 @@ internal sealed partial class PromptAnalysis
             analysis.OrderFlags = [.. flags];
             analysis.OrderPrevious = [.. previous];
             analysis.OrderNext = [.. next];
+            analysis.OrderSentences = [.. sentences];
             var sorted = new uint[hashes.Count];
             var positions = new ushort[hashes.Count];
             for (var p = 0; p < hashes.Count; p++)

@@ -68,6 +68,9 @@ internal sealed partial class PromptAnalysis
     /// <summary>Per order token: hash of the token after it (any token; 1 at the end).</summary>
     internal uint[] OrderNext { get; private set; } = [];
 
+    /// <summary>Per order token: index of its sentence.</summary>
+    internal ushort[] OrderSentences { get; private set; } = [];
+
     /// <summary>Per order token: <see cref="OrderFlag"/> bits.</summary>
     internal byte[] OrderFlags { get; private set; } = [];
 
@@ -88,6 +91,9 @@ internal sealed partial class PromptAnalysis
 
         /// <summary>A function word that can still be the relation between swapped arguments (a preposition).</summary>
         internal const byte Relation = 4;
+
+        /// <summary>A word that occurs more than once (its hash includes its occurrence and count).</summary>
+        internal const byte Repeated = 8;
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ internal sealed partial class PromptVerifier
     public PromptVerifier(VerifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _options = options;
     }
 
@@ -77,7 +78,41 @@ internal sealed partial class PromptVerifier
             vetoes |= VetoReasons.Order;
         }
 
+        if (_options.NearIdentical && similarity < _options.NearIdenticalMinSimilarity
+            && WordShare(query, candidate) >= _options.NearIdenticalWordShare)
+        {
+            vetoes |= VetoReasons.NearIdentical;
+        }
+
         return new VerificationResult(vetoes, similarity);
+    }
+
+    /// <summary>Jaccard share of the distinct words of the two prompts (0 to 1; 1 for two empty prompts).</summary>
+    internal static float WordShare(PromptAnalysis query, PromptAnalysis candidate)
+    {
+        var left = query.SortedOrderHashes;
+        var right = candidate.SortedOrderHashes;
+        int i = 0, j = 0, common = 0;
+        while (i < left.Length && j < right.Length)
+        {
+            if (left[i] == right[j])
+            {
+                common++;
+                i++;
+                j++;
+            }
+            else if (left[i] < right[j])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        var union = left.Length + right.Length - common;
+        return union == 0 ? 1f : (float)common / union;
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ internal enum VetoReasons : ushort
     Version = 1 << 7,
     Order = 1 << 8,
     Antonym = 1 << 9,
+    NearIdentical = 1 << 10,
 }
 
 /// <summary>
@@ -29,7 +30,7 @@ internal readonly record struct VerificationResult(VetoReasons Vetoes, float Sim
     internal static readonly string[] VetoCodes =
     [
         "veto:number", "veto:unit", "veto:date", "veto:negation", "veto:entity",
-        "veto:quoted", "veto:code", "veto:version", "veto:order", "veto:antonym",
+        "veto:quoted", "veto:code", "veto:version", "veto:order", "veto:antonym", "veto:near-identical",
     ];
 
     /// <summary>Reason code when the verifier is switched off.</summary>

@@ -6,10 +6,11 @@ public sealed class PromptVerifierTests
 {
     private static readonly PromptVerifier Verifier = new(new VerifierOptions());
 
-    private static VerificationResult Verify(string query, string candidate, VerifierOptions? options = null)
+    // Text rules are tested at a similarity above the near-identical bar, so that only they decide.
+    private static VerificationResult Verify(string query, string candidate, VerifierOptions? options = null, float similarity = 0.99f)
     {
         var verifier = options is null ? Verifier : new PromptVerifier(options);
-        return verifier.Verify(PromptAnalysis.Analyze(query), PromptAnalysis.Analyze(candidate), 0.9f);
+        return verifier.Verify(PromptAnalysis.Analyze(query), PromptAnalysis.Analyze(candidate), similarity);
     }
 
     private static void AssertVeto(string query, string candidate, VetoReasons reason)
@@ -45,6 +46,8 @@ public sealed class PromptVerifierTests
     [InlineData("Sum the numbers 1,000 and 2", "Add 2 and 1,000 together")]
     [InlineData("How do I install python3 on Linux?", "How do I install Python 3 on Linux?")]
     [InlineData("There are more than 50k models", "There are over 50,000 models")]
+    [InlineData("It works in two steps: 1) download 2) build", "It is a two-step process: download, then build")]
+    [InlineData("A builder for datasets with several thousand files", "A builder for datasets with thousands of files")]
     public void Number_rule_accepts_the_same_number_written_differently(string query, string candidate) =>
         AssertAccepted(query, candidate);
 
@@ -69,7 +72,6 @@ public sealed class PromptVerifierTests
     [Theory]
     [InlineData("Is coffee good for your health?", "Is coffee not good for your health?")]
     [InlineData("Why does my build succeed?", "Why doesn't my build succeed?")]
-    [InlineData("Recipes with sugar", "Recipes without sugar")]
     [InlineData("Est-ce que le café est bon pour la santé ?", "Est-ce que le café n'est pas bon pour la santé ?")]
     [InlineData("Ist Kaffee gesund?", "Ist Kaffee nicht gesund?")]
     [InlineData("咖啡对健康好吗？", "咖啡对健康不好吗？")]
@@ -158,8 +160,38 @@ public sealed class PromptVerifierTests
     [InlineData("How do I increase the font size?", "How do I decrease the font size?")]
     [InlineData("Is it better to buy a house now?", "Is it better to sell a house now?")]
     [InlineData("How do I enable dark mode?", "How do I disable dark mode?")]
+    [InlineData("Cake recipes with sugar", "Cake recipes without sugar")]
+    [InlineData("Gâteau avec sucre", "Gâteau sans sucre")]
     public void Antonym_rule_vetoes_opposite_key_terms(string query, string candidate) =>
         AssertVeto(query, candidate, VetoReasons.Antonym);
+
+    [Fact]
+    public void Near_identical_prompts_need_a_higher_similarity()
+    {
+        const string hotels = "Most of these hotels were built along Biddle Avenue from Oak Street to Pine Street .";
+        const string homes = "Most of these homes were built along Biddle Avenue from Oak Street to Pine Street .";
+        var vetoed = Verify(hotels, homes, similarity: 0.95f);
+        Assert.True(vetoed.Has(VetoReasons.NearIdentical));
+        Assert.Contains("veto:near-identical", vetoed.GetReasons());
+        Assert.True(Verify(hotels, homes, similarity: 0.99f).Accepted);
+    }
+
+    [Fact]
+    public void Rewritten_prompts_pass_at_an_ordinary_similarity() =>
+        Assert.True(Verify("How can I learn to play the guitar quickly?", "What is the fastest way to pick up guitar playing?", similarity: 0.88f).Accepted);
+
+    [Fact]
+    public void Out_of_range_options_are_rejected_with_their_name()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PromptVerifier(new VerifierOptions { NearIdenticalWordShare = 1.5f }));
+        Assert.Equal(nameof(VerifierOptions.NearIdenticalWordShare), error.ParamName);
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => new PromptVerifier(new VerifierOptions { NearIdenticalMinSimilarity = float.NaN }));
+        Assert.Equal(nameof(VerifierOptions.NearIdenticalMinSimilarity), error.ParamName);
+    }
+
+    [Fact]
+    public void Swapped_repeated_words_veto_between_near_identical_prompts() =>
+        AssertVeto("The cap colour varies from brown to yellow , often with a brown spot on the cap .", "The cap colour varies from brown to brown , often with a yellow spot on the cap .", VetoReasons.Order);
 
     [Fact]
     public void Antonym_rule_accepts_when_both_terms_appear_on_both_sides() =>
@@ -244,7 +276,7 @@ public sealed class PromptVerifierTests
     [Fact]
     public void Reasons_of_an_accepted_candidate_carry_the_similarity()
     {
-        var result = Verifier.Verify(PromptAnalysis.Analyze("Hello there"), PromptAnalysis.Analyze("Hello there"), 0.93f);
+        var result = Verifier.Verify(PromptAnalysis.Analyze("Hello there"), PromptAnalysis.Analyze("Hi there, hello"), 0.93f);
         Assert.Equal(["similarity:0.930", "pass:rules"], result.GetReasons());
     }
 
