@@ -9,7 +9,7 @@ namespace SemCache.Benchmarks.Verification;
 /// embeddings (.fvecs) when given. Not part of the product: it exists to choose the rules and the
 /// default threshold from data.
 /// Usage: dotnet run -c Release --project benchmarks/SemCache.Benchmarks -- verifier-eval
-///   --pairs FILE.jsonl [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--off Numbers,WordOrder,...]
+///   --pairs FILE.jsonl [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--off Numbers,WordOrder,...] [--set NearIdenticalMinSimilarity=0.98,...]
 ///   [--examples Order|Entity|...|accepted [--label true|false] [--skip N]] [--dump THRESHOLD (pooled: list wrong hits)]
 /// </summary>
 internal static class VerifierEvaluation
@@ -27,6 +27,16 @@ internal static class VerifierEvaluation
             {
                 var property = typeof(VerifierOptions).GetProperty(rule) ?? throw new ArgumentException($"unknown rule {rule}", nameof(args));
                 property.SetValue(verifierOptions, false);
+            }
+        }
+
+        if (options.TryGetValue("set", out var settings))
+        {
+            foreach (var setting in settings.Split(','))
+            {
+                var parts = setting.Split('=');
+                var property = typeof(VerifierOptions).GetProperty(parts[0]) ?? throw new ArgumentException($"unknown option {parts[0]}", nameof(args));
+                property.SetValue(verifierOptions, Convert.ChangeType(parts[1], property.PropertyType, CultureInfo.InvariantCulture));
             }
         }
 

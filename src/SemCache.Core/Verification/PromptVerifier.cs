@@ -79,7 +79,7 @@ internal sealed partial class PromptVerifier
         }
 
         if (_options.NearIdentical && similarity < _options.NearIdenticalMinSimilarity
-            && WordShare(query, candidate) >= _options.NearIdenticalWordShare)
+            && IsNearIdentical(query, candidate, _options.NearIdenticalWordShare))
         {
             vetoes |= VetoReasons.NearIdentical;
         }
@@ -87,8 +87,28 @@ internal sealed partial class PromptVerifier
         return new VerificationResult(vetoes, similarity);
     }
 
-    /// <summary>Jaccard share of the distinct words of the two prompts (0 to 1; 1 for two empty prompts).</summary>
-    internal static float WordShare(PromptAnalysis query, PromptAnalysis candidate)
+    /// <summary>
+    /// True when the prompts share at least <paramref name="share"/> of their words (Jaccard) and
+    /// neither only adds words to the other: a word added or dropped ("capital of France" /
+    /// "capital of France please") is left to the similarity and the other rules, while words
+    /// changed or moved among the same words are what the similarity cannot see.
+    /// </summary>
+    internal static bool IsNearIdentical(PromptAnalysis query, PromptAnalysis candidate, float share)
+    {
+        var common = CommonWords(query, candidate);
+        var left = query.SortedOrderHashes.Length;
+        var right = candidate.SortedOrderHashes.Length;
+        var union = left + right - common;
+        if (union == 0 || common < share * union)
+        {
+            return false;
+        }
+
+        var pureAddition = left != right && (common == left || common == right);
+        return !pureAddition;
+    }
+
+    private static int CommonWords(PromptAnalysis query, PromptAnalysis candidate)
     {
         var left = query.SortedOrderHashes;
         var right = candidate.SortedOrderHashes;
@@ -111,8 +131,7 @@ internal sealed partial class PromptVerifier
             }
         }
 
-        var union = left.Length + right.Length - common;
-        return union == 0 ? 1f : (float)common / union;
+        return common;
     }
 
     /// <summary>

@@ -26,6 +26,10 @@ internal enum VetoReasons : ushort
 /// </summary>
 internal readonly record struct VerificationResult(VetoReasons Vetoes, float Similarity)
 {
+    // One reason list per veto combination, built on first use, so that the engine can read
+    // Reasons on every lookup without allocating.
+    private static readonly IReadOnlyList<string>?[] ReasonLists = new IReadOnlyList<string>?[1 << 11];
+    private static readonly IReadOnlyList<string> PassedList = [RulesPassed];
     /// <summary>Stable reason codes, in the order of <see cref="VetoReasons"/> bits.</summary>
     internal static readonly string[] VetoCodes =
     [
@@ -41,6 +45,34 @@ internal readonly record struct VerificationResult(VetoReasons Vetoes, float Sim
 
     /// <summary>True when no rule vetoed the candidate.</summary>
     public bool Accepted => Vetoes == VetoReasons.None;
+
+    /// <summary>
+    /// The reason codes without the similarity (the engine reports that itself): <c>pass:rules</c>
+    /// for an accepted candidate, else one <c>veto:...</c> code per rule that vetoed it. Cached:
+    /// reading it does not allocate after the first time a combination is seen.
+    /// </summary>
+    public IReadOnlyList<string> Reasons
+    {
+        get
+        {
+            if (Accepted)
+            {
+                return PassedList;
+            }
+
+            var index = (int)Vetoes & (ReasonLists.Length - 1);
+            var cached = Volatile.Read(ref ReasonLists[index]);
+            if (cached is null)
+            {
+                var list = new List<string>(2);
+                AppendReasons(list);
+                cached = list.AsReadOnly();
+                Volatile.Write(ref ReasonLists[index], cached);
+            }
+
+            return cached;
+        }
+    }
 
     /// <summary>True when <paramref name="reason"/> is among the vetoes.</summary>
     public bool Has(VetoReasons reason) => (Vetoes & reason) != 0;

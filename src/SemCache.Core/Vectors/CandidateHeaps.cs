@@ -1,0 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace SemCache.Vectors;
+
+/// <summary>A node id with its similarity to the current query.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Candidate(float similarity, uint id)
+{
+    public float Similarity = similarity;
+    public uint Id = id;
+}
+
+/// <summary>Orders candidates best (highest similarity) first, for sorting selection inputs.</summary>
+internal readonly struct BestFirst : IComparer<Candidate>
+{
+    public int Compare(Candidate x, Candidate y) => y.Similarity.CompareTo(x.Similarity);
+}
+
+/// <summary>Binary max-heap of candidates (best at the top): the frontier still to expand. Reused, never shrunk.</summary>
+internal sealed class MaxHeap
+{
+    private Candidate[] _items = new Candidate[256];
+
+    public int Count { get; private set; }
+
+    public ref readonly Candidate Top => ref _items[0];
+
+    public void Clear() => Count = 0;
+
+    public void Push(float similarity, uint id)
+    {
+        if (Count == _items.Length)
+        {
+            Array.Resize(ref _items, Count * 2);
+        }
+
+        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
+        var i = Count++;
+        while (i > 0)
+        {
+            var parent = (i - 1) >> 1;
+            var p = Unsafe.Add(ref items, parent);
+            if (p.Similarity >= similarity)
+            {
+                break;
+            }
+
+            Unsafe.Add(ref items, i) = p;
+            i = parent;
+        }
+
+        Unsafe.Add(ref items, i) = new Candidate(similarity, id);
+    }
+
+    public Candidate Pop()
+    {
+        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
+        var top = items;
+        var last = Unsafe.Add(ref items, --Count);
+        var n = Count;
+        var i = 0;
+        while (true)
+        {
+            var child = (2 * i) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && Unsafe.Add(ref items, child + 1).Similarity > Unsafe.Add(ref items, child).Similarity)
+            {
+                child++;
+            }
+
+            var c = Unsafe.Add(ref items, child);
+            if (c.Similarity <= last.Similarity)
+            {
+                break;
+            }
+
+            Unsafe.Add(ref items, i) = c;
+            i = child;
+        }
+
+        if (n > 0)
+        {
+            Unsafe.Add(ref items, i) = last;
+        }
+
+        return top;
+    }
+}
+
+/// <summary>Binary min-heap of candidates (worst at the top): the bounded result set of a layer search.</summary>
+internal sealed class MinHeap
+{
+    private Candidate[] _items = new Candidate[256];
+
+    public int Count { get; private set; }
+
+    public ref readonly Candidate Top => ref _items[0];
+
+    public void Clear() => Count = 0;
+
+    public void Push(float similarity, uint id)
+    {
+        if (Count == _items.Length)
+        {
+            Array.Resize(ref _items, Count * 2);
+        }
+
+        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
+        var i = Count++;
+        while (i > 0)
+        {
+            var parent = (i - 1) >> 1;
+            var p = Unsafe.Add(ref items, parent);
+            if (p.Similarity <= similarity)
+            {
+                break;
+            }
+
+            Unsafe.Add(ref items, i) = p;
+            i = parent;
+        }
+
+        Unsafe.Add(ref items, i) = new Candidate(similarity, id);
+    }
+
+    public Candidate Pop()
+    {
+        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
+        var top = items;
+        var last = Unsafe.Add(ref items, --Count);
+        var n = Count;
+        var i = 0;
+        while (true)
+        {
+            var child = (2 * i) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && Unsafe.Add(ref items, child + 1).Similarity < Unsafe.Add(ref items, child).Similarity)
+            {
+                child++;
+            }
+
+            var c = Unsafe.Add(ref items, child);
+            if (c.Similarity >= last.Similarity)
+            {
+                break;
+            }
+
+            Unsafe.Add(ref items, i) = c;
+            i = child;
+        }
+
+        if (n > 0)
+        {
+            Unsafe.Add(ref items, i) = last;
+        }
+
+        return top;
+    }
+}

@@ -1,0 +1,258 @@
+namespace SemCache.Vectors;
+
+internal sealed unsafe partial class HnswGraph
+{
+    /// <summary>
+    /// Links every appended node that is not yet in the graph and is not a tombstone, then switches searches from
+    /// the flat scan to the graph. With <paramref name="threads"/> above 1 the nodes are linked in parallel.
+    /// Writer only (no append may run meanwhile); readers may search throughout.
+    /// </summary>
+    public void LinkAll(int firstId, int threads)
+    {
+        var count = _count;
+        var arena = _arena;
+        if (threads <= 1 || count - firstId < 1024)
+        {
+            for (var id = firstId; id < count; id++)
+            {
+                if (arena.Deleted[id] == 0)
+                {
+                    Link((uint)id);
+                }
+            }
+        }
+        else
+        {
+            // Link the first nodes alone so that the parallel phase starts from a connected core.
+            var core = Math.Min(count, firstId + 256);
+            for (var id = firstId; id < core; id++)
+            {
+                if (arena.Deleted[id] == 0)
+                {
+                    Link((uint)id);
+                }
+            }
+
+            Parallel.For(core, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, id =>
+            {
+                if (arena.Deleted[id] == 0)
+                {
+                    Link((uint)id);
+                }
+            });
+        }
+
+        _linked = true;
+    }
+
+    /// <summary>
+    /// Inserts an appended node into the graph (HNSW paper, algorithm 1 with the heuristic of algorithm 4).
+    /// Safe to run on several threads for different nodes; see the class remarks for the locking.
+    /// </summary>
+    public void Link(uint id)
+    {
+        var arena = _arena;
+        var scratch = SearchScratch.Current;
+        scratch.EnsureWork(Math.Max(_efConstruction, _maxM0) + 1);
+        var level = (int)arena.Levels[id];
+        var v = arena.Vector(id);
+
+        var entry = Volatile.Read(ref _entry);
+        if (entry < 0)
+        {
+            lock (_entryGate)
+            {
+                entry = _entry;
+                if (entry < 0)
+                {
+                    Volatile.Write(ref _entry, PackEntry(id, level));
+                    return;
+                }
+            }
+        }
+
+        var holdsGate = false;
+        if (level > (int)(entry >> 32))
+        {
+            _entryGate.Enter();
+            holdsGate = true;
+            entry = _entry;
+            if (level <= (int)(entry >> 32))
+            {
+                _entryGate.Exit();
+                holdsGate = false;
+            }
+        }
+
+        try
+        {
+            var top = (int)(entry >> 32);
+            var current = (uint)entry;
+            var similarity = Sim(v, arena.Vector(current));
+            for (var l = top; l > level; l--)
+            {
+                current = Greedy(arena, v, current, ref similarity, l);
+            }
+
+            Span<Candidate> chosen = stackalloc Candidate[_m];
+            for (var l = Math.Min(level, top); l >= 0; l--)
+            {
+                SearchLayer(arena, v, current, similarity, _efConstruction, l, scratch, skipDeleted: false);
+                var found = scratch.Found;
+                var work = scratch.Work;
+                var n = 0;
+                while (found.Count > 0)
+                {
+                    var c = found.Pop();
+                    if (c.Id != id)
+                    {
+                        work[n++] = c;
+                    }
+                }
+
+                // The min-heap pops worst first; the selection wants best first.
+                work.AsSpan(0, n).Reverse();
+                var selected = SelectNeighbours(arena, work.AsSpan(0, n), _m, scratch.Selected);
+                scratch.Selected.AsSpan(0, selected).CopyTo(chosen);
+                for (var i = 0; i < selected; i++)
+                {
+                    AddLink(arena, id, chosen[i].Id, chosen[i].Similarity, l, scratch);
+                }
+
+                for (var i = 0; i < selected; i++)
+                {
+                    AddLink(arena, chosen[i].Id, id, chosen[i].Similarity, l, scratch);
+                }
+
+                if (selected > 0)
+                {
+                    current = chosen[0].Id;
+                    similarity = chosen[0].Similarity;
+                }
+            }
+
+            if (holdsGate)
+            {
+                Volatile.Write(ref _entry, PackEntry(id, level));
+            }
+        }
+        finally
+        {
+            if (holdsGate)
+            {
+                _entryGate.Exit();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The neighbour-selection heuristic: walking candidates best first, keep one only if it is closer to the base
+    /// node than to every neighbour already kept, which spreads links across directions. With no more candidates
+    /// than slots, all are kept.
+    /// </summary>
+    private int SelectNeighbours(VectorArena arena, ReadOnlySpan<Candidate> sortedBestFirst, int max, Candidate[] output)
+    {
+        if (sortedBestFirst.Length <= max)
+        {
+            sortedBestFirst.CopyTo(output);
+            return sortedBestFirst.Length;
+        }
+
+        var kept = 0;
+        foreach (var candidate in sortedBestFirst)
+        {
+            if (kept == max)
+            {
+                break;
+            }
+
+            var vector = arena.Vector(candidate.Id);
+            var diverse = true;
+            for (var r = 0; r < kept; r++)
+            {
+                if (Sim(vector, arena.Vector(output[r].Id)) > candidate.Similarity)
+                {
+                    diverse = false;
+                    break;
+                }
+            }
+
+            if (diverse)
+            {
+                output[kept++] = candidate;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Adds a directed link under the node's lock; a full list is re-selected with the heuristic.</summary>
+    private void AddLink(VectorArena arena, uint node, uint target, float similarity, int level, SearchScratch scratch)
+    {
+        var record = Record(arena, node, level);
+        if (record.IsEmpty)
+        {
+            return;
+        }
+
+        ref var gate = ref arena.Locks[node];
+        SpinAcquire(ref gate);
+        try
+        {
+            var max = record.Length - 1;
+            var count = Math.Min((int)record[0], max);
+            for (var j = 1; j <= count; j++)
+            {
+                if (record[j] == target)
+                {
+                    return;
+                }
+            }
+
+            if (count < max)
+            {
+                record[1 + count] = target;
+                Volatile.Write(ref record[0], (uint)(count + 1));
+                return;
+            }
+
+            var work = scratch.Work;
+            var nodeVector = arena.Vector(node);
+            for (var j = 0; j < count; j++)
+            {
+                var id = record[1 + j];
+                work[j] = new Candidate(Sim(nodeVector, arena.Vector(id)), id);
+            }
+
+            work[count] = new Candidate(similarity, target);
+            var candidates = work.AsSpan(0, count + 1);
+            candidates.Sort(default(BestFirst));
+            var kept = SelectNeighbours(arena, candidates, max, scratch.Selected);
+            for (var j = 0; j < kept; j++)
+            {
+                record[1 + j] = scratch.Selected[j].Id;
+            }
+
+            Volatile.Write(ref record[0], (uint)kept);
+        }
+        finally
+        {
+            Volatile.Write(ref gate, 0);
+        }
+    }
+
+    private static void SpinAcquire(ref int gate)
+    {
+        if (Interlocked.CompareExchange(ref gate, 1, 0) == 0)
+        {
+            return;
+        }
+
+        var spinner = default(SpinWait);
+        do
+        {
+            spinner.SpinOnce();
+        }
+        while (Volatile.Read(ref gate) != 0 || Interlocked.CompareExchange(ref gate, 1, 0) != 0);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+
+namespace SemCache.Vectors;
+
+/// <summary>
+/// The memory of one graph: vectors in a 64-byte-aligned native block (stride padded to 16 floats with zeros,
+/// so kernels never need a tail), level-0 link records in a second native block, and the managed per-node
+/// arrays that share its capacity.
+/// </summary>
+/// <remarks>
+/// An arena never moves. Growing copies into a larger arena that is then published; readers that still hold
+/// the old one keep reading a consistent (slightly stale) copy, and it is freed by its finalizer once no reader
+/// can reach it. That is what lets searches run without taking any lock.
+/// </remarks>
+internal sealed unsafe class VectorArena : IDisposable
+{
+    private int _freed;
+
+    public VectorArena(int capacity, int stride, int linkStride)
+    {
+        Capacity = Math.Max(capacity, 1);
+        Stride = stride;
+        LinkStride = linkStride;
+        VectorBytes = (nuint)Capacity * (nuint)stride * sizeof(float);
+        LinkBytes = (nuint)Capacity * (nuint)linkStride * sizeof(uint);
+        Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
+        Links = (uint*)NativeMemory.AlignedAlloc(LinkBytes, 64);
+        NativeMemory.Clear(Vectors, VectorBytes);
+        NativeMemory.Clear(Links, LinkBytes);
+        GC.AddMemoryPressure((long)(VectorBytes + LinkBytes));
+        Keys = new long[Capacity];
+        Levels = new byte[Capacity];
+        Deleted = new byte[Capacity];
+        Locks = new int[Capacity];
+        Upper = new uint[]?[Capacity];
+    }
+
+    ~VectorArena() => Free();
+
+    public int Capacity { get; }
+
+    /// <summary>Floats per vector slot (dimensions rounded up to a multiple of 16).</summary>
+    public int Stride { get; }
+
+    /// <summary>Uints per level-0 record: the link count, then 2M ids.</summary>
+    public int LinkStride { get; }
+
+    public nuint VectorBytes { get; }
+
+    public nuint LinkBytes { get; }
+
+    public float* Vectors { get; }
+
+    public uint* Links { get; }
+
+    /// <summary>The caller's key of each node.</summary>
+    public long[] Keys { get; }
+
+    /// <summary>The top level of each node.</summary>
+    public byte[] Levels { get; }
+
+    /// <summary>1 for a tombstone: still traversed, never returned.</summary>
+    public byte[] Deleted { get; }
+
+    /// <summary>Per-node spin locks taken by writers that change the node's links.</summary>
+    public int[] Locks { get; }
+
+    /// <summary>Links above level 0: for a node of level L, L records of (count, M ids); null for level 0.</summary>
+    public uint[]?[] Upper { get; }
+
+    /// <summary>Bytes held by this arena (native blocks and the per-node arrays, not the upper link lists).</summary>
+    public long Bytes => (long)(VectorBytes + LinkBytes) + ((long)Capacity * (sizeof(long) + 1 + 1 + sizeof(int) + IntPtr.Size));
+
+    public float* Vector(uint id) => Vectors + ((nuint)id * (nuint)Stride);
+
+    public uint* Level0(uint id) => Links + ((nuint)id * (nuint)LinkStride);
+
+    /// <summary>A larger arena holding copies of the first <paramref name="count"/> nodes.</summary>
+    public VectorArena Grow(int newCapacity, int count)
+    {
+        var next = new VectorArena(newCapacity, Stride, LinkStride);
+        Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
+        Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
+        Array.Copy(Keys, next.Keys, count);
+        Array.Copy(Levels, next.Levels, count);
+        Array.Copy(Deleted, next.Deleted, count);
+        Array.Copy(Upper, next.Upper, count);
+        return next;
+    }
+
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (Interlocked.Exchange(ref _freed, 1) != 0)
+        {
+            return;
+        }
+
+        NativeMemory.AlignedFree(Vectors);
+        NativeMemory.AlignedFree(Links);
+        GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
+    }
+}

@@ -1,0 +1,193 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace SemCache.Vectors;
+
+/// <summary>
+/// Float32 similarity kernels. The path is selected by <c>VectorNNN.IsHardwareAccelerated</c>, which the JIT
+/// folds to a constant, so the choice is made once per process and costs nothing per call.
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> is the reference the
+/// hand-written paths are tested and benchmarked against (see DotKernelBenchmarks).
+/// </summary>
+internal static class VectorKernels
+{
+    /// <summary>The name of the dot-product path this process uses (reported by tests and the CLI).</summary>
+    public static string ActivePath =>
+        Vector512.IsHardwareAccelerated ? "Vector512"
+        : Vector256.IsHardwareAccelerated ? "Vector256"
+        : "Scalar";
+
+    /// <summary>Dot product of two spans of equal length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        if (x.Length != y.Length)
+        {
+            ThrowLengthMismatch();
+        }
+
+        return Dot(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length);
+    }
+
+    /// <summary>Dot product over <paramref name="length"/> floats starting at the two references (no checks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ref float x, ref float y, int length)
+    {
+        if (Vector512.IsHardwareAccelerated && length >= Vector512<float>.Count)
+        {
+            return DotVector512(ref x, ref y, length);
+        }
+
+        if (Vector256.IsHardwareAccelerated && length >= Vector256<float>.Count)
+        {
+            return DotVector256(ref x, ref y, length);
+        }
+
+        return DotScalar(ref x, ref y, length);
+    }
+
+    /// <summary>Dot product over <paramref name="length"/> floats at two native addresses (no checks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe float Dot(float* x, float* y, int length) => Dot(ref *x, ref *y, length);
+
+    /// <summary>Four independent 512-bit accumulators hide the FMA latency; the tail is one masked overlapping load.</summary>
+    internal static float DotVector512(ref float x, ref float y, int length)
+    {
+        var n = (nuint)length;
+        nuint i = 0;
+        var acc0 = Vector512<float>.Zero;
+        var acc1 = Vector512<float>.Zero;
+        var acc2 = Vector512<float>.Zero;
+        var acc3 = Vector512<float>.Zero;
+        for (; i + 64 <= n; i += 64)
+        {
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i), acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i + 16), Vector512.LoadUnsafe(ref y, i + 16), acc1);
+            acc2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i + 32), Vector512.LoadUnsafe(ref y, i + 32), acc2);
+            acc3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i + 48), Vector512.LoadUnsafe(ref y, i + 48), acc3);
+        }
+
+        for (; i + 16 <= n; i += 16)
+        {
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i), acc0);
+        }
+
+        if (i < n)
+        {
+            // The last 16 elements overlap ones already summed; mask those lanes out.
+            var start = n - 16;
+            var already = (int)(i - start);
+            var mask = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(already)).AsSingle();
+            var product = Vector512.LoadUnsafe(ref x, start) * Vector512.LoadUnsafe(ref y, start);
+            acc1 += product & mask;
+        }
+
+        return Vector512.Sum((acc0 + acc1) + (acc2 + acc3));
+    }
+
+    /// <summary>The AVX2 path: same shape as <see cref="DotVector512"/> with 256-bit registers.</summary>
+    internal static float DotVector256(ref float x, ref float y, int length)
+    {
+        var n = (nuint)length;
+        nuint i = 0;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        for (; i + 32 <= n; i += 32)
+        {
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i + 8), Vector256.LoadUnsafe(ref y, i + 8), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i + 16), Vector256.LoadUnsafe(ref y, i + 16), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i + 24), Vector256.LoadUnsafe(ref y, i + 24), acc3);
+        }
+
+        for (; i + 8 <= n; i += 8)
+        {
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i), acc0);
+        }
+
+        if (i < n)
+        {
+            var start = n - 8;
+            var already = (int)(i - start);
+            var mask = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(already)).AsSingle();
+            var product = Vector256.LoadUnsafe(ref x, start) * Vector256.LoadUnsafe(ref y, start);
+            acc1 += product & mask;
+        }
+
+        return Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
+    }
+
+    /// <summary>The portable path, used when no vector hardware is enabled.</summary>
+    internal static float DotScalar(ref float x, ref float y, int length)
+    {
+        var sum = 0f;
+        for (nuint i = 0; i < (nuint)length; i++)
+        {
+            sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Validates <paramref name="source"/> and writes its L2-normalised copy to <paramref name="destination"/>
+    /// (the two may be the same span). Returns a status instead of throwing so the lookup path stays exception-free.
+    /// </summary>
+    public static VectorStatus TryNormalize(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (source.IsEmpty)
+        {
+            return VectorStatus.Empty;
+        }
+
+        if (destination.Length < source.Length)
+        {
+            return VectorStatus.DestinationTooShort;
+        }
+
+        double sumOfSquares = TensorPrimitives.SumOfSquares(source);
+        if (!double.IsFinite(sumOfSquares) || sumOfSquares < 1e-30)
+        {
+            // NaN/Inf, or a float overflow/underflow of an otherwise valid vector: decide exactly in double.
+            sumOfSquares = 0;
+            foreach (var value in source)
+            {
+                if (!float.IsFinite(value))
+                {
+                    return VectorStatus.NonFinite;
+                }
+
+                sumOfSquares += (double)value * value;
+            }
+        }
+
+        var norm = Math.Sqrt(sumOfSquares);
+        if (!(norm > 0) || !double.IsFinite(1.0 / norm))
+        {
+            return VectorStatus.ZeroNorm;
+        }
+
+        var target = destination[..source.Length];
+        if (norm is > 1e-18 and < 1e18)
+        {
+            TensorPrimitives.Multiply(source, (float)(1.0 / norm), target);
+        }
+        else
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                target[i] = (float)(source[i] / norm);
+            }
+        }
+
+        return VectorStatus.Ok;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLengthMismatch() =>
+        throw new ArgumentException("The two vectors must have the same length.", "y");
+}
