@@ -5,4 +5,7 @@ var root = new RootCommand("semcache: the SemCache command line. Results go to s
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(EmbedFileCommand.Create());
 root.Subcommands.Add(BenchEmbedCommand.Create());
+root.Subcommands.Add(EvalPairsCommand.Create());
+root.Subcommands.Add(CalibrateCommand.Create());
+root.Subcommands.Add(EvalTrafficCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -9,7 +9,7 @@ namespace SemCache.Benchmarks.Verification;
 /// embeddings (.fvecs) when given. Not part of the product: it exists to choose the rules and the
 /// default threshold from data.
 /// Usage: dotnet run -c Release --project benchmarks/SemCache.Benchmarks -- verifier-eval
-///   --pairs FILE.jsonl [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--off Numbers,WordOrder,...] [--set NearIdenticalMinSimilarity=0.98,...]
+///   --pairs FILE.jsonl [--limit N] [--a A.fvecs --b B.fvecs] [--mode isolated|pooled] [--off Numbers,WordOrder,...] [--set NearIdenticalMinSimilarity=0.98,...]
 ///   [--examples Order|Entity|...|accepted [--label true|false] [--skip N]] [--dump THRESHOLD (pooled: list wrong hits)]
 /// </summary>
 internal static class VerifierEvaluation
@@ -20,6 +20,10 @@ internal static class VerifierEvaluation
     {
         var options = ParseArgs(args);
         var pairs = ReadPairs(options["pairs"]);
+        if (options.TryGetValue("limit", out var limitText))
+        {
+            pairs = pairs.Take(int.Parse(limitText, CultureInfo.InvariantCulture)).ToList();
+        }
         var verifierOptions = new VerifierOptions();
         if (options.TryGetValue("off", out var off))
         {
@@ -46,8 +50,8 @@ internal static class VerifierEvaluation
         float[][]? a = null, b = null;
         if (options.TryGetValue("a", out var aPath) && options.TryGetValue("b", out var bPath))
         {
-            a = ReadFvecs(aPath);
-            b = ReadFvecs(bPath);
+            a = ReadFvecs(aPath)[..pairs.Count];
+            b = ReadFvecs(bPath)[..pairs.Count];
         }
 
         var results = new VerificationResult[pairs.Count];
