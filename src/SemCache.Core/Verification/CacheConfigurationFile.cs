@@ -24,28 +24,53 @@ internal static class CacheConfigurationFile
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(calibration);
-        var verifier = new JsonObject();
-        foreach (var property in typeof(VerifierOptions).GetProperties())
+        using var stream = File.Create(path);
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            verifier[property.Name] = JsonValue.Create(property.GetValue(configuration.Verifier));
-        }
-
-        var facts = new JsonObject();
-        foreach (var (key, value) in calibration)
-        {
-            facts[key] = JsonValue.Create(value);
-        }
-
-        var root = new JsonObject
-        {
-            ["SemCache"] = new JsonObject
+            json.WriteStartObject();
+            json.WriteStartObject("SemCache");
+            json.WriteNumber("SimilarityThreshold", Math.Round(configuration.SimilarityThreshold, 4));
+            json.WriteStartObject("Verifier");
+            foreach (var property in typeof(VerifierOptions).GetProperties())
             {
-                ["SimilarityThreshold"] = Math.Round(configuration.SimilarityThreshold, 4),
-                ["Verifier"] = verifier,
-            },
-            ["Calibration"] = facts,
-        };
-        File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                WriteValue(json, property.Name, property.GetValue(configuration.Verifier));
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartObject("Calibration");
+            foreach (var (key, value) in calibration)
+            {
+                WriteValue(json, key, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        stream.Write("\n"u8);
+    }
+
+    private static void WriteValue(Utf8JsonWriter json, string name, object? value)
+    {
+        switch (value)
+        {
+            case bool flag:
+                json.WriteBoolean(name, flag);
+                break;
+            case float single:
+                json.WriteNumber(name, Math.Round(single, 4));
+                break;
+            case double number:
+                json.WriteNumber(name, number);
+                break;
+            case int integer:
+                json.WriteNumber(name, integer);
+                break;
+            default:
+                json.WriteString(name, Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
     }
 
     /// <summary>Reads a file written by <see cref="Write"/>; settings it does not name keep their defaults.</summary>
