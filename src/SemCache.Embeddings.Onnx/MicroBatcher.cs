@@ -202,6 +202,7 @@ internal sealed class MicroBatcher : IDisposable
     private sealed class Request(string text, MicroBatcher owner)
     {
         private readonly TaskCompletionSource<BatchItemResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _finished;
 
         public string Text { get; } = text;
 
@@ -211,33 +212,45 @@ internal sealed class MicroBatcher : IDisposable
 
         public void Complete(BatchItemResult result)
         {
-            if (_completion.TrySetResult(result))
+            if (Finish())
             {
-                Finish();
+                _completion.SetResult(result);
             }
         }
 
         public void Fail(Exception exception)
         {
-            if (_completion.TrySetException(exception))
+            if (Finish())
             {
-                Finish();
+                _completion.SetException(exception);
             }
         }
 
         public void Cancel(CancellationToken token)
         {
-            if (_completion.TrySetCanceled(token))
+            if (Interlocked.Exchange(ref _finished, 1) == 0)
             {
                 Interlocked.Increment(ref owner._counters.Cancelled);
                 owner._slots.Release();
+                _completion.SetCanceled(token);
             }
         }
 
-        private void Finish()
+        /// <summary>
+        /// Claims the request once (completion, failure and cancellation race) and gives its slot
+        /// back before the caller can observe the outcome, so a caller that sees its result also
+        /// sees the slot free.
+        /// </summary>
+        private bool Finish()
         {
+            if (Interlocked.Exchange(ref _finished, 1) != 0)
+            {
+                return false;
+            }
+
             Registration.Dispose();
             owner._slots.Release();
+            return true;
         }
     }
 }

@@ -32,7 +32,7 @@ public static class OnnxEmbedder
         OnnxModelRunner? runner = null;
         try
         {
-            runner = new OnnxModelRunner(session, encoder, options);
+            runner = new OnnxModelRunner(session, encoder, options, provider, Lanes(options, provider));
 
             // A first pass proves the model runs and moves its one-time costs out of the first request.
             runner.Encode(["warm up"], new float[runner.Dimensions], new EncodedInfo[1]);
@@ -55,6 +55,21 @@ public static class OnnxEmbedder
         }
     }
 
+    private static int Lanes(OnnxEmbedderOptions options, OnnxExecutionProvider provider)
+    {
+        if (options.ParallelRuns > 0)
+        {
+            return options.ParallelRuns;
+        }
+
+        if (provider == OnnxExecutionProvider.Cuda || options.IntraOpThreads == 0)
+        {
+            return 1;
+        }
+
+        return Math.Max(1, Environment.ProcessorCount / options.IntraOpThreads);
+    }
+
     private static InferenceSession CreateSession(ModelAssets assets, OnnxEmbedderOptions options, OnnxExecutionProvider provider)
     {
         var sessionOptions = new SessionOptions
@@ -67,6 +82,9 @@ public static class OnnxEmbedder
         };
         try
         {
+            var spinning = options.AllowThreadSpinning ? "1" : "0";
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
+            sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
             if (provider == OnnxExecutionProvider.Cuda)
             {
                 sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using SemCache.Embeddings.Onnx.Tokenization;
 
@@ -9,13 +8,11 @@ namespace SemCache.Embeddings.Onnx;
 /// Tokenises a batch, runs the ONNX session on length-sorted groups padded to their longest
 /// input, pools the token vectors and L2-normalises them.
 /// </summary>
-internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
+internal sealed unsafe class OnnxModelRunner : IBatchEncoder, IDisposable
 {
-    // Above this many inputs a batch is sorted by length and split where padding would waste
-    // more than a quarter of the work; below it, one padded pass costs less than extra passes.
-    private const int SortThreshold = 16;
-    private const int MinGroupRows = 8;
-    private const double MaxPaddingOverhead = 1.25;
+    private readonly int _sortThreshold;
+    private readonly int _minGroupRows;
+    private readonly double _maxPaddingOverhead;
 
     private readonly InferenceSession _session;
     private readonly WordPieceTokenizer _encoder;
@@ -27,10 +24,17 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
     private readonly string _outputName;
     private readonly bool _outputIsPooled;
     private readonly RunOptions _runOptions = new();
-    private readonly Lock _runLock = new();
+    private readonly int _lanes;
+    private readonly SemaphoreSlim _runSlots;
 
-    public OnnxModelRunner(InferenceSession session, WordPieceTokenizer encoder, OnnxEmbedderOptions options)
+    public OnnxModelRunner(InferenceSession session, WordPieceTokenizer encoder, OnnxEmbedderOptions options, OnnxExecutionProvider provider, int lanes)
     {
+        _lanes = lanes;
+        _runSlots = new SemaphoreSlim(lanes, lanes);
+        // Padded positions cost as much as real ones. On the CPU, time per token barely improves
+        // past a few rows, so batches are sorted by length and split wherever padding would exceed
+        // 15 % of the work. A GPU wants large passes and pads cheaply, so it splits only at 2x.
+        (_sortThreshold, _minGroupRows, _maxPaddingOverhead) = provider == OnnxExecutionProvider.Cuda ? (32, 32, 2.0) : (4, 4, 1.15);
         _session = session;
         _encoder = encoder;
         _pooling = options.Pooling;
@@ -94,18 +98,38 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
                 info[i] = new EncodedInfo(tokens, truncated);
             }
 
-            if (count > SortThreshold)
+            if (count > _sortThreshold)
             {
                 var lengthOf = lengths;
                 Array.Sort(order, 0, count, Comparer<int>.Create((a, b) => lengthOf[a].CompareTo(lengthOf[b])));
             }
 
-            var start = 0;
-            while (start < count)
+            // With several lanes, a batch is cut into at least one group per lane so all cores work.
+            var perLane = _lanes > 1 && count >= 2 * _minGroupRows ? (count + _lanes - 1) / _lanes : int.MaxValue;
+            var groups = new List<(int Start, int Rows)>();
+            for (var start = 0; start < count;)
             {
-                var rows = GroupSize(order.AsSpan(start, count - start), lengths);
-                RunGroup(order.AsSpan(start, rows), lengths, tokenIds, window, destination);
+                var rows = GroupSize(order.AsSpan(start, count - start), lengths, perLane);
+                groups.Add((start, rows));
                 start += rows;
+            }
+
+            fixed (float* pinned = destination)
+            {
+                var address = (nint)pinned;
+                var length = destination.Length;
+                if (groups.Count == 1 || _lanes == 1)
+                {
+                    foreach (var (start, rows) in groups)
+                    {
+                        RunGroup(order, start, rows, lengths, tokenIds, window, destination);
+                    }
+                }
+                else
+                {
+                    Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = _lanes }, g =>
+                        RunGroup(order, groups[g].Start, groups[g].Rows, lengths, tokenIds, window, new Span<float>((float*)address, length)));
+                }
             }
         }
         finally
@@ -117,10 +141,10 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
     }
 
     /// <summary>How many of the (length-sorted) rows go into one pass before padding gets too costly.</summary>
-    private int GroupSize(ReadOnlySpan<int> rows, int[] lengths)
+    private int GroupSize(ReadOnlySpan<int> rows, int[] lengths, int perLane)
     {
-        var limit = Math.Min(rows.Length, _maxRowsPerRun);
-        if (rows.Length <= SortThreshold)
+        var limit = Math.Min(Math.Min(rows.Length, _maxRowsPerRun), perLane);
+        if (rows.Length <= _sortThreshold)
         {
             return limit;
         }
@@ -131,7 +155,7 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
         {
             var length = lengths[rows[n]];
             var newLongest = Math.Max(longest, length);
-            if (n >= MinGroupRows && (long)newLongest * (n + 1) > MaxPaddingOverhead * (sum + length))
+            if (n >= _minGroupRows && (long)newLongest * (n + 1) > _maxPaddingOverhead * (sum + length))
             {
                 return n;
             }
@@ -143,8 +167,9 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
         return limit;
     }
 
-    private void RunGroup(ReadOnlySpan<int> rows, int[] lengths, int[] tokenIds, int window, Span<float> destination)
+    private void RunGroup(int[] order, int first, int count, int[] lengths, int[] tokenIds, int window, Span<float> destination)
     {
+        var rows = order.AsSpan(first, count);
         var batch = rows.Length;
         var sequence = 0;
         foreach (var row in rows)
@@ -179,8 +204,9 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
             using var typesValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, types.AsMemory(0, cells), shape);
             OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
 
-            // One pass at a time: concurrent passes would only fight over the same cores (or GPU).
-            lock (_runLock)
+            // At most one pass per lane: more would only fight over the same cores (or GPU).
+            _runSlots.Wait();
+            try
             {
                 using var outputs = _session.Run(_runOptions, _inputNames, inputs, [_outputName]);
                 var output = outputs[0].GetTensorDataAsSpan<float>();
@@ -193,14 +219,18 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
                     }
                     else
                     {
-                        Pool(output.Slice(r * sequence * Dimensions, sequence * Dimensions), lengths[rows[r]], vector);
+                        Pooling.Pool(_pooling, output.Slice(r * sequence * Dimensions, sequence * Dimensions), lengths[rows[r]], vector);
                     }
 
                     if (_normalize)
                     {
-                        Normalize(vector);
+                        Pooling.Normalize(vector);
                     }
                 }
+            }
+            finally
+            {
+                _runSlots.Release();
             }
         }
         finally
@@ -211,32 +241,9 @@ internal sealed class OnnxModelRunner : IBatchEncoder, IDisposable
         }
     }
 
-    private void Pool(ReadOnlySpan<float> tokenVectors, int tokens, Span<float> vector)
-    {
-        var dims = vector.Length;
-        tokenVectors[..dims].CopyTo(vector);
-        if (_pooling == EmbeddingPooling.Cls)
-        {
-            return;
-        }
-
-        // Padding sits after the real tokens, so the attention mask is the first `tokens` rows.
-        for (var t = 1; t < tokens; t++)
-        {
-            TensorPrimitives.Add(vector, tokenVectors.Slice(t * dims, dims), vector);
-        }
-
-        TensorPrimitives.Divide(vector, tokens, vector);
-    }
-
-    internal static void Normalize(Span<float> vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        TensorPrimitives.Divide(vector, MathF.Max(norm, 1e-12f), vector);
-    }
-
     public void Dispose()
     {
+        _runSlots.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }

@@ -27,7 +27,7 @@ internal static class BenchEmbedCommand
             rounds,
         };
         var shared = EmbedderCli.AddOptions(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => EmbedderCli.Guard("bench-embed", async () =>
         {
             var path = parseResult.GetValue(pairs)?.FullName ?? DefaultPairs();
             if (path is null || !File.Exists(path))
@@ -57,18 +57,27 @@ internal static class BenchEmbedCommand
             var sequential = new List<double>();
             var concurrent = new List<double>();
             var raw = new List<double>();
+            var cpu = new double[3];
+            var process = Process.GetCurrentProcess();
             var statsBefore = generator.GetStats();
             long concurrentRequests = 0;
             long concurrentBatches = 0;
             for (var round = 0; round < roundCount; round++)
             {
+                var cpuStart = CpuSeconds(process);
                 sequential.Add(await Sequential(generator, sentences, cancellationToken).ConfigureAwait(false));
+                var cpuSequential = CpuSeconds(process);
                 var before = generator.GetStats();
                 concurrent.Add(await Concurrent(generator, sentences, cancellationToken).ConfigureAwait(false));
                 var after = generator.GetStats();
+                var cpuConcurrent = CpuSeconds(process);
                 concurrentRequests += after.Requests - before.Requests;
                 concurrentBatches += after.Batches - before.Batches;
                 raw.Add(Raw(generator, sentences));
+                var cpuRaw = CpuSeconds(process);
+                cpu[0] += cpuSequential - cpuStart;
+                cpu[1] += cpuConcurrent - cpuSequential;
+                cpu[2] += cpuRaw - cpuConcurrent;
                 await Console.Error.WriteLineAsync($"bench-embed: round {round + 1}: sequential {sequential[^1]:0.0}/s, concurrent16 {concurrent[^1]:0.0}/s, raw64 {raw[^1]:0.0}/s").ConfigureAwait(false);
             }
 
@@ -86,6 +95,11 @@ internal static class BenchEmbedCommand
                 json.WriteNumber("concurrent16_over_sequential", Math.Round(conc / seq, 2));
                 json.WriteNumber("concurrent16_over_raw64", Math.Round(conc / batch, 2));
                 json.WriteNumber("concurrent16_mean_batch", Math.Round((double)concurrentRequests / Math.Max(1, concurrentBatches), 2));
+                // CPU time per sentence is what each mode costs, whatever share of the (shared) machine it got.
+                var perSentence = 1000.0 / (sentences.Count * roundCount);
+                json.WriteNumber("sequential_cpu_ms_per_sentence", Math.Round(cpu[0] * perSentence, 2));
+                json.WriteNumber("concurrent16_cpu_ms_per_sentence", Math.Round(cpu[1] * perSentence, 2));
+                json.WriteNumber("raw_batch64_cpu_ms_per_sentence", Math.Round(cpu[2] * perSentence, 2));
                 json.WriteNumber("sentences", sentences.Count);
                 json.WriteNumber("rounds", roundCount);
                 json.WriteNumber("logical_cores", Environment.ProcessorCount);
@@ -95,7 +109,7 @@ internal static class BenchEmbedCommand
 
             stdout.Write("\n"u8);
             return 0;
-        });
+        }));
         return command;
     }
 
@@ -150,6 +164,12 @@ internal static class BenchEmbedCommand
         }
 
         return sentences.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double CpuSeconds(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     private static double Median(List<double> values)

@@ -18,7 +18,7 @@ internal static class EmbedCommand
             text,
         };
         var shared = EmbedderCli.AddOptions(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => EmbedderCli.Guard("embed", async () =>
         {
             using var generator = EmbedderCli.CreateGenerator(parseResult, shared);
             var value = parseResult.GetValue(text);
@@ -48,7 +48,7 @@ internal static class EmbedCommand
 
             stream.Write("\n"u8);
             return 0;
-        });
+        }));
         return command;
     }
 }
@@ -61,21 +61,24 @@ internal static class EmbedderCli
         Option<string?> ModelDirectory,
         Option<int> Threads,
         Option<int> MaxBatch,
-        Option<int> MaxWaitMicroseconds);
+        Option<int> MaxWaitMicroseconds,
+        Option<bool> Spin);
 
     public static Options AddOptions(Command command)
     {
         var options = new Options(
             new Option<string>("--provider") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" },
             new Option<string?>("--model-dir") { Description = "Folder with model.onnx and vocab.txt or tokenizer.json; default: built-in all-MiniLM-L6-v2." },
-            new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per physical core).", DefaultValueFactory = _ => 0 },
+            new Option<int>("--threads") { Description = "ONNX Runtime threads per forward pass (0: one per physical core).", DefaultValueFactory = _ => new OnnxEmbedderOptions().IntraOpThreads },
             new Option<int>("--max-batch") { Description = "Micro-batch size limit.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchSize },
-            new Option<int>("--max-wait-us") { Description = "Longest wait of a micro-batch's first request, in microseconds.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchWaitMicroseconds });
+            new Option<int>("--max-wait-us") { Description = "Longest wait of a micro-batch's first request, in microseconds.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchWaitMicroseconds },
+            new Option<bool>("--spin") { Description = "Let ONNX Runtime threads spin between runs (lower latency on an idle machine)." });
         command.Options.Add(options.Provider);
         command.Options.Add(options.ModelDirectory);
         command.Options.Add(options.Threads);
         command.Options.Add(options.MaxBatch);
         command.Options.Add(options.MaxWaitMicroseconds);
+        command.Options.Add(options.Spin);
         return options;
     }
 
@@ -95,7 +98,22 @@ internal static class EmbedderCli
             IntraOpThreads = parseResult.GetValue(options.Threads),
             MaxBatchSize = parseResult.GetValue(options.MaxBatch),
             MaxBatchWaitMicroseconds = parseResult.GetValue(options.MaxWaitMicroseconds),
+            AllowThreadSpinning = parseResult.GetValue(options.Spin),
         });
+    }
+
+    /// <summary>Runs a command body; a start-up failure (bad option, missing model, unusable CUDA) becomes one stderr line and exit code 1.</summary>
+    public static async Task<int> Guard(string command, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"{command}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 
     public static string ProviderName(OnnxExecutionProvider provider) =>

@@ -24,7 +24,7 @@ internal static class EmbedFileCommand
             batch,
         };
         var shared = EmbedderCli.AddOptions(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => EmbedderCli.Guard("embed-file", async () =>
         {
             var inputFile = parseResult.GetValue(input)!;
             var outputFile = parseResult.GetValue(output)!;
@@ -99,7 +99,7 @@ internal static class EmbedFileCommand
 
             stdout.Write("\n"u8);
             return 0;
-        });
+        }));
         return command;
     }
 }

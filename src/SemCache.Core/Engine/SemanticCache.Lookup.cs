@@ -205,10 +205,30 @@ internal sealed partial class SemanticCache
             return true;
         }
 
-        // Removed concurrently (eviction, invalidation) or unreadable: never served.
-        if (_entries.ContainsKey(meta.Id)) { Log.RecordMissing(_logger, meta.Id); }
+        // Removed concurrently (eviction, invalidation) or unreadable (a corrupt record, or one an
+        // in-memory store dropped for space): never served, and dropped from memory too.
+        if (_entries.ContainsKey(meta.Id))
+        {
+            Log.RecordMissing(_logger, meta.Id);
+            _ = DropUnreadableAsync(meta.Id);
+        }
+
         record = null!;
         return false;
+    }
+
+    private async Task DropUnreadableAsync(long id)
+    {
+        try
+        {
+            await RemoveAsync([id], RemovalReason.Evicted, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // Best effort from the read path; the failure is logged and the entry is retried on the next read.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MaintenanceFailed(_logger, e);
+        }
     }
 
     private static CacheLookupResult Hit(CacheHitKind kind, EntryMeta meta, CacheEntryRecord record, float similarity, IReadOnlyList<string> reasons, long now)

@@ -96,6 +96,12 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             throw new InvalidOperationException(
                 "SemCache has no embedding generator: register one (e.g. AddOnnxEmbedder()) or set SemanticCacheOptions.RequestsBringVectors = true so that every request brings its own vector.");
         }
+
+        if (embedder?.GetService<EmbeddingGeneratorMetadata>() is { DefaultModelDimensions: { } dims } && dims != options.Dimensions)
+        {
+            throw new InvalidOperationException(
+                $"The embedding generator produces {dims} dimensions but SemanticCacheOptions.Dimensions is {options.Dimensions}: set Dimensions to {dims}.");
+        }
     }
 
     /// <summary>Index snapshots reused at open (partitions that did not have to be rebuilt).</summary>

@@ -76,6 +76,8 @@ internal sealed partial class FasterEntryStore
     /// <summary>Caller holds <see cref="_maintenance"/>.</summary>
     private async Task<bool> CompactCoreAsync(bool force, CancellationToken cancellationToken)
     {
+        // First, so neither the checks nor the compaction below read records the null device cannot return.
+        DropOverflowInMemory();
         var log = _store.Log;
         var begin = log.BeginAddress;
         var logBytes = log.TailAddress - begin;
@@ -86,10 +88,7 @@ internal sealed partial class FasterEntryStore
         var minBytes = persistent ? _options.CompactionMinLogBytes : Math.Min(_options.CompactionMinLogBytes, log.MemorySizeBytes / 2);
         var reclaimable = 1.0 - ((double)Interlocked.Read(ref _liveBytes) / logBytes);
         if (!force && (logBytes < minBytes || reclaimable < _options.CompactionReclaimableFraction))
-        {
-            DropOverflowInMemory();
             return false;
-        }
 
         // Only the immutable part moves: records there are never updated in place, so copying is safe while
         // readers and writers carry on. Persistent modes get an immutable prefix from each fold-over checkpoint;
@@ -119,10 +118,6 @@ internal sealed partial class FasterEntryStore
             // otherwise a crash would recover a checkpoint that points into deleted segments.
             await CheckpointCoreAsync(cancellationToken).ConfigureAwait(false);
             log.Truncate();
-        }
-        else
-        {
-            DropOverflowInMemory();
         }
 
         Interlocked.Increment(ref _compactionCount);

@@ -18,16 +18,37 @@ internal sealed partial class FasterEntryStore
     {
         entry = null;
         ThrowIfDisposed();
-        if (entryId <= 0 || !TryReadEntryValue(entryId, out var value))
+        if (entryId <= 0)
             return false;
-        if (!EntryRecordCodec.TryDecode(value, out entry) || entry!.Id != entryId)
+
+        Span<byte> key = stackalloc byte[StoreKeys.EntryKeyLength];
+        StoreKeys.WriteEntryKey(key, entryId);
+        var session = _sessions.Rent();
+        var output = default(SpanByteAndMemory);
+        bool found;
+        try
         {
-            entry = null;
-            ReportCorrupt("entry", entryId);
-            return false;
+            found = Read(session, key, ref output);
+        }
+        finally
+        {
+            _sessions.Return(session);
         }
 
-        return true;
+        using (output.Memory)
+        {
+            if (!found)
+                return false;
+
+            // Decoded straight from the pooled read buffer: the decoder's strings and arrays are the only copies.
+            var value = output.IsSpanByte ? output.SpanByte.AsReadOnlySpan() : output.Memory.Memory.Span[..output.Length];
+            if (EntryRecordCodec.TryDecode(value, out entry) && entry!.Id == entryId)
+                return true;
+        }
+
+        entry = null;
+        ReportCorrupt("entry", entryId);
+        return false;
     }
 
     /// <inheritdoc/>

@@ -37,7 +37,7 @@ internal sealed partial class FasterEntryStore
         try
         {
             var map = Interlocked.Exchange(ref _openScan, null);
-            if (map is null || map.Mutations != Interlocked.Read(ref _mutations) || map.BeginAddress != _store.Log.BeginAddress)
+            if (map is null || map.Mutations != Interlocked.Read(ref _mutations) || map.BeginAddress < _store.Log.BeginAddress)
                 map = BuildLivenessMap();
             if (map.Live.Count == 0)
                 yield break;
@@ -66,9 +66,11 @@ internal sealed partial class FasterEntryStore
 
     private LivenessMap BuildLivenessMap()
     {
+        // InMemory mode: records below the head address went to the null device and cannot be read back.
+        var begin = _checkpointManager is null ? Math.Max(_store.Log.BeginAddress, _store.Log.HeadAddress) : _store.Log.BeginAddress;
         var map = new LivenessMap
         {
-            BeginAddress = _store.Log.BeginAddress,
+            BeginAddress = begin,
             EndAddress = _store.Log.TailAddress,
             Mutations = Interlocked.Read(ref _mutations),
         };

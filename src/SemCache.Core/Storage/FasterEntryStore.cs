@@ -50,6 +50,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
     private readonly EntryStoreOptions _options;
     private readonly ILogger _logger;
     private readonly IDevice _logDevice;
+    private readonly FileStream? _directoryLock;
     private readonly ICheckpointManager? _checkpointManager;
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private readonly SessionPool _sessions;
@@ -75,6 +76,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
         EntryStoreOptions options,
         ILogger logger,
         IDevice logDevice,
+        FileStream? directoryLock,
         ICheckpointManager? checkpointManager,
         FasterKV<SpanByte, SpanByte> store,
         WriteAheadLog? wal)
@@ -82,6 +84,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
         _options = options;
         _logger = logger;
         _logDevice = logDevice;
+        _directoryLock = directoryLock;
         _checkpointManager = checkpointManager;
         _store = store;
         _wal = wal;
@@ -131,6 +134,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
         var persistent = options.Durability != CacheDurability.InMemory;
         var root = persistent ? Path.GetFullPath(options.DataDirectory) : string.Empty;
         IDevice? device = null;
+        FileStream? directoryLock = null;
         DeviceLogCommitCheckpointManager? checkpoints = null;
         FasterKV<SpanByte, SpanByte>? store = null;
         WriteAheadLog? wal = null;
@@ -140,6 +144,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
             {
                 var storeDirectory = Path.Combine(root, "store");
                 Directory.CreateDirectory(storeDirectory);
+                directoryLock = LockDirectory(root);
                 device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
                 checkpoints = new DeviceLogCommitCheckpointManager(
                     new LocalStorageNamedDeviceFactory(),
@@ -176,7 +181,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
             if (options.Durability == CacheDurability.Durable)
                 wal = WriteAheadLog.Open(Path.Combine(root, "wal"), options.PageSizeBits, logger);
 
-            var result = new FasterEntryStore(options, logger, device, checkpoints, store, wal);
+            var result = new FasterEntryStore(options, logger, device, directoryLock, checkpoints, store, wal);
             var replayed = wal is null ? 0 : result.ReplayWriteAheadLog(walStart);
             result.LoadState();
             result._maintenanceLoop = Task.Run(result.MaintenanceLoopAsync);
@@ -189,7 +194,24 @@ internal sealed partial class FasterEntryStore : IEntryStore
             store?.Dispose();
             device?.Dispose();
             checkpoints?.Dispose();
+            directoryLock?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Two processes opening one store would corrupt it (FASTER does not lock its files). An exclusive lock
+    /// file refuses the second one; the OS drops the lock when the holder dies, so a crash never blocks recovery.
+    /// </summary>
+    private static FileStream LockDirectory(string root)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(root, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The store in '{root}' is already open in another process or instance.", ex);
         }
     }
 
@@ -247,6 +269,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
             _store.Dispose();
             _logDevice.Dispose();
             _checkpointManager?.Dispose();
+            _directoryLock?.Dispose();
             _walGate.Dispose();
             _stop.Dispose();
             _maintenance.Dispose();

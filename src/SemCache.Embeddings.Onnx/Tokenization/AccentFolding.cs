@@ -2,7 +2,8 @@ namespace SemCache.Embeddings.Onnx.Tokenization;
 
 /// <summary>
 /// Accent stripping as the BERT basic tokenizer does it (canonical decomposition, then non-spacing
-/// marks removed), from a generated table because invariant-globalization .NET does not normalise.
+/// marks removed), from a generated table: the result then does not depend on the ICU version of
+/// the machine, nor on whether the process runs with invariant globalization (where .NET does not normalise).
 /// </summary>
 internal static partial class AccentFolding
 {

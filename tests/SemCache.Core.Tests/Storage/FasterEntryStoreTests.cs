@@ -203,6 +203,20 @@ public sealed class FasterEntryStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_open_of_the_same_directory_is_refused_until_the_first_is_disposed()
+    {
+        await using (var store = Open(CacheDurability.Durable))
+        {
+            await store.PutAsync(Entry(1), CancellationToken.None);
+            var error = Assert.Throws<IOException>(() => Open(CacheDurability.Durable));
+            Assert.Contains("already open", error.Message, StringComparison.Ordinal);
+        }
+
+        await using var reopened = Open(CacheDurability.Durable);
+        Assert.True(reopened.TryGet(1, out _));
+    }
+
+    [Fact]
     public async Task InMemory_mode_writes_no_files()
     {
         var directory = Path.Combine(_directory.Path, "never");
@@ -355,6 +369,26 @@ public sealed class FasterEntryStoreTests : IDisposable
         await using var reopened = Open(durability);
         Assert.Equal(200, reopened.ScanLive().Count());
         Assert.True(reopened.TryGet(2000, out _));
+    }
+
+    [Fact]
+    public async Task InMemory_mode_beyond_its_memory_drops_the_oldest_entries_and_keeps_serving_the_rest()
+    {
+        // 16 MiB of log memory; 2,000 entries of ~16 KiB are twice that.
+        var payload = new string('m', 16 * 1024);
+        await using var store = Open(CacheDurability.InMemory);
+        for (var id = 1; id <= 2000; id++)
+            await store.PutAsync(Entry(id, prompt: "p" + id, response: payload), CancellationToken.None);
+
+        await store.CompactAsync(CancellationToken.None);
+
+        Assert.False(store.TryGet(1, out _));
+        Assert.True(store.TryGet(2000, out var newest));
+        Assert.Equal(payload, newest!.Response);
+        var live = store.ScanLive().Select(e => e.Id).ToArray();
+        Assert.Contains(2000L, live);
+        Assert.DoesNotContain(1L, live);
+        Assert.Equal(0, store.CorruptRecordCount);
     }
 
     [Fact]
