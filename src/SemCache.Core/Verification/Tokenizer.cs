@@ -181,8 +181,15 @@ internal static class Tokenizer
     private static Token MakeWord(string text, int start, int end)
     {
         var span = text.AsSpan(start, end - start);
-        var folded = new StringBuilder(span.Length);
-        var capitals = new StringBuilder();
+
+        // Analysis runs once per lookup: the folded, lower-case and capital letters are built in
+        // stack buffers and become strings once, and the lower-case form reuses the folded string
+        // when they are the same (the common case of a plain word).
+        var buffers = span.Length <= 128 ? stackalloc char[3 * span.Length] : new char[3 * span.Length];
+        var folded = buffers[..span.Length];
+        var lowered = buffers.Slice(span.Length, span.Length);
+        var capitals = buffers[(2 * span.Length)..];
+        int foldedLength = 0, capitalsLength = 0;
         bool hasLetter = false, hasDigit = false, hasLower = false, upperAfterLower = false, underscore = false;
         var letters = 0;
         var uppers = 0;
@@ -200,7 +207,7 @@ internal static class Tokenizer
                 if (char.IsUpper(c))
                 {
                     uppers++;
-                    capitals.Append(char.ToLowerInvariant(c));
+                    capitals[capitalsLength++] = char.ToLowerInvariant(c);
                     if (hasLower)
                     {
                         upperAfterLower = true;
@@ -227,11 +234,18 @@ internal static class Tokenizer
                 partLength = 0;
             }
 
-            AppendFolded(folded, span, k);
+            if (TryFold(span, k, out var foldedChar))
+            {
+                folded[foldedLength++] = foldedChar;
+            }
+
+            var digit = char.IsDigit(c) ? CharUnicodeInfo.GetDecimalDigitValue(c) : -1;
+            lowered[k] = digit >= 0 ? (char)('0' + digit) : char.ToLowerInvariant(c);
         }
 
         shortestPart = Math.Min(shortestPart, partLength);
-        var lower = LowerWithAsciiDigits(span);
+        var foldedText = new string(folded[..foldedLength]);
+        var lower = lowered.SequenceEqual(folded[..foldedLength]) ? foldedText : new string(lowered);
         var first = span[0];
         var capitalized = char.IsUpper(first);
         var allCaps = letters >= 2 && uppers == letters;
@@ -239,7 +253,6 @@ internal static class Tokenizer
         var lowerCamel = char.IsLower(first) && upperAfterLower;
         var dottedName = dottedParts >= 2 && hasLetter && !hasDigit && shortestPart >= 2;
         var call = end < text.Length && text[end] == '(';
-        var foldedText = folded.ToString();
         return new Token
         {
             Start = start,
@@ -247,7 +260,9 @@ internal static class Tokenizer
             Lower = lower,
             Folded = foldedText,
             Hash = Fnv(foldedText),
-            Capitals = capitals.ToString(),
+
+            // Only camel-case names use their capitals (as an acronym).
+            Capitals = upperAfterLower ? new string(capitals[..capitalsLength]) : string.Empty,
             HasLetter = hasLetter,
             HasDigit = hasDigit,
             StartsWithDigit = char.IsDigit(first),
@@ -260,43 +275,35 @@ internal static class Tokenizer
         };
     }
 
-    private static string LowerWithAsciiDigits(ReadOnlySpan<char> span)
+    private static void AppendFolded(StringBuilder folded, ReadOnlySpan<char> span, int k)
     {
-        var chars = new char[span.Length];
-        for (var k = 0; k < span.Length; k++)
+        if (TryFold(span, k, out var c))
         {
-            var c = span[k];
-            var digit = char.IsDigit(c) ? CharUnicodeInfo.GetDecimalDigitValue(c) : -1;
-            chars[k] = digit >= 0 ? (char)('0' + digit) : char.ToLowerInvariant(c);
+            folded.Append(c);
         }
-
-        return new string(chars);
     }
 
-    private static void AppendFolded(StringBuilder folded, ReadOnlySpan<char> span, int k)
+    /// <summary>The folded form of <c>span[k]</c>, or false when folding drops it.</summary>
+    private static bool TryFold(ReadOnlySpan<char> span, int k, out char folded)
     {
         var c = span[k];
         if (char.IsLetter(c))
         {
-            folded.Append(char.ToLowerInvariant(c));
+            folded = char.ToLowerInvariant(c);
+            return true;
         }
-        else if (char.IsDigit(c))
+
+        if (char.IsDigit(c))
         {
             var digit = CharUnicodeInfo.GetDecimalDigitValue(c);
-            folded.Append(digit >= 0 ? (char)('0' + digit) : c);
+            folded = digit >= 0 ? (char)('0' + digit) : c;
+            return true;
         }
-        else if (c == '.' && k > 0 && k + 1 < span.Length && char.IsDigit(span[k - 1]) && char.IsDigit(span[k + 1]))
-        {
-            folded.Append('.');
-        }
-        else if (c is '#' or '+')
-        {
-            folded.Append(c);
-        }
-        else if (char.GetUnicodeCategory(c) == UnicodeCategory.SpacingCombiningMark)
-        {
-            folded.Append(c);
-        }
+
+        folded = c;
+        return (c == '.' && k > 0 && k + 1 < span.Length && char.IsDigit(span[k - 1]) && char.IsDigit(span[k + 1]))
+            || c is '#' or '+'
+            || char.GetUnicodeCategory(c) == UnicodeCategory.SpacingCombiningMark;
     }
 
     private static bool IsSentenceStart(string text, int start)
