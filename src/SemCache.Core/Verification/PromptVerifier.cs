@@ -1,25 +1,247 @@
 namespace SemCache.Verification;
 
-// Seam for the verifier; the rules land with the verifier work (issue 4) and replace this file.
-internal sealed class PromptAnalysis
+/// <summary>
+/// Decides whether a stored entry may be served for a query that the embedding found similar:
+/// each enabled rule compares the two <see cref="PromptAnalysis"/> values and may veto.
+/// <see cref="Verify"/> reads only precomputed arrays and short strings: no allocation, no regex.
+/// </summary>
+internal sealed partial class PromptVerifier
 {
-    private PromptAnalysis(string text) => Text = text;
+    private readonly VerifierOptions _options;
 
-    public string Text { get; }
+    public PromptVerifier(VerifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
 
-    public static PromptAnalysis Analyze(string text) => new(text);
-}
+    /// <summary>The options this verifier applies.</summary>
+    public VerifierOptions Options => _options;
 
-internal sealed record VerifierOptions;
+    /// <summary>
+    /// Verifies <paramref name="candidate"/> (a stored prompt) for <paramref name="query"/>. All
+    /// enabled rules run, so that a veto carries every reason and metrics count each rule.
+    /// </summary>
+    public VerificationResult Verify(PromptAnalysis query, PromptAnalysis candidate, float similarity)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(candidate);
+        if (!_options.Enabled)
+        {
+            return new VerificationResult(VetoReasons.None, similarity);
+        }
 
-internal readonly record struct VerificationResult(bool Accepted, IReadOnlyList<string> Reasons);
+        var vetoes = VetoReasons.None;
+        if (_options.Numbers)
+        {
+            vetoes |= CompareNumbers(query, candidate) | CompareNumbers(candidate, query);
+        }
 
-internal sealed class PromptVerifier(VerifierOptions options)
-{
-    public VerifierOptions Options { get; } = options;
+        if (_options.Dates && !query.Dates.AsSpan().SequenceEqual(candidate.Dates))
+        {
+            vetoes |= VetoReasons.Date;
+        }
 
-#pragma warning disable CA1822 // Instance method: the real verifier reads its options.
-    public VerificationResult Verify(PromptAnalysis query, PromptAnalysis candidate, float similarity) =>
-        new(true, []);
-#pragma warning restore CA1822
+        if (_options.Negation && NegationDiffers(query.Negations, candidate.Negations))
+        {
+            vetoes |= VetoReasons.Negation;
+        }
+
+        if (_options.Entities && (!EntitiesFound(query, candidate) || !EntitiesFound(candidate, query)))
+        {
+            vetoes |= VetoReasons.Entity;
+        }
+
+        if (_options.QuotedStrings && (!AllContained(query.Quoted, candidate) || !AllContained(candidate.Quoted, query)))
+        {
+            vetoes |= VetoReasons.Quoted;
+        }
+
+        if (_options.CodeIdentifiers && (!AllContained(query.Codes, candidate) || !AllContained(candidate.Codes, query)))
+        {
+            vetoes |= VetoReasons.Code;
+        }
+
+        if (_options.Versions && (!AllContained(query.Versions, candidate) || !AllContained(candidate.Versions, query)))
+        {
+            vetoes |= VetoReasons.Version;
+        }
+
+        if (_options.Antonyms && AntonymsOppose(query.Antonyms, candidate.Antonyms))
+        {
+            vetoes |= VetoReasons.Antonym;
+        }
+
+        if (_options.WordOrder && ArgumentsSwapped(query, candidate))
+        {
+            vetoes |= VetoReasons.Order;
+        }
+
+        if (_options.NearIdentical && similarity < _options.NearIdenticalMinSimilarity
+            && IsNearIdentical(query, candidate, _options.NearIdenticalWordShare))
+        {
+            vetoes |= VetoReasons.NearIdentical;
+        }
+
+        return new VerificationResult(vetoes, similarity);
+    }
+
+    /// <summary>
+    /// True when the prompts share at least <paramref name="share"/> of their words (Jaccard) and
+    /// neither only adds words to the other: a word added or dropped ("capital of France" /
+    /// "capital of France please") is left to the similarity and the other rules, while words
+    /// changed or moved among the same words are what the similarity cannot see.
+    /// </summary>
+    internal static bool IsNearIdentical(PromptAnalysis query, PromptAnalysis candidate, float share)
+    {
+        var common = CommonWords(query, candidate);
+        var left = query.SortedOrderHashes.Length;
+        var right = candidate.SortedOrderHashes.Length;
+        var union = left + right - common;
+        if (union == 0 || common < share * union)
+        {
+            return false;
+        }
+
+        var pureAddition = left != right && (common == left || common == right);
+        return !pureAddition;
+    }
+
+    private static int CommonWords(PromptAnalysis query, PromptAnalysis candidate)
+    {
+        var left = query.SortedOrderHashes;
+        var right = candidate.SortedOrderHashes;
+        int i = 0, j = 0, common = 0;
+        while (i < left.Length && j < right.Length)
+        {
+            if (left[i] == right[j])
+            {
+                common++;
+                i++;
+                j++;
+            }
+            else if (left[i] < right[j])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        return common;
+    }
+
+    /// <summary>
+    /// Negated against not negated, or an odd against an even number of markers ("not" and "not
+    /// ... never" both negate; "not" and nothing do not agree).
+    /// </summary>
+    private static bool NegationDiffers(int query, int candidate) =>
+        (query == 0) != (candidate == 0) || ((query ^ candidate) & 1) != 0;
+
+    /// <summary>
+    /// Every number of <paramref name="from"/> must be in <paramref name="to"/> with the same value
+    /// (units must agree when both name one), or its digits must appear inside a name of
+    /// <paramref name="to"/> (python3 and "Python 3").
+    /// </summary>
+    private static VetoReasons CompareNumbers(PromptAnalysis from, PromptAnalysis to)
+    {
+        var vetoes = VetoReasons.None;
+        foreach (var number in from.Numbers)
+        {
+            var sameValue = false;
+            var sameUnit = false;
+            foreach (var other in to.Numbers)
+            {
+                if (other.Value.Equals(number.Value) || Math.Abs(other.Value - number.Value) <= 1e-9 * Math.Abs(number.Value))
+                {
+                    sameValue = true;
+                    if (number.Unit == 0 || other.Unit == 0 || number.Unit == other.Unit)
+                    {
+                        sameUnit = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!sameValue)
+            {
+                if (!to.ContainsDigits(number.Digits))
+                {
+                    vetoes |= VetoReasons.Number;
+                }
+            }
+            else if (!sameUnit)
+            {
+                vetoes |= VetoReasons.Unit;
+            }
+        }
+
+        return vetoes;
+    }
+
+    /// <summary>
+    /// Every entity of <paramref name="from"/> appears in <paramref name="to"/>: spelled the same
+    /// (case and spacing aside), as the acronym of a run it belongs to, or spelled out by an
+    /// acronym of <paramref name="to"/>.
+    /// </summary>
+    private static bool EntitiesFound(PromptAnalysis from, PromptAnalysis to)
+    {
+        foreach (var entity in from.Entities)
+        {
+            if (to.ContainsWhole(entity.Folded) || to.HasAcronym(entity.Folded))
+            {
+                continue;
+            }
+
+            var found = false;
+            foreach (var acronym in entity.Acronyms)
+            {
+                if (to.ContainsWhole(acronym))
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AllContained(string[] items, PromptAnalysis to)
+    {
+        foreach (var item in items)
+        {
+            if (!to.ContainsWhole(item))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>One side holds only one term of an antonym pair and the other side only its opposite.</summary>
+    private static bool AntonymsOppose(ushort[] query, ushort[] candidate)
+    {
+        foreach (var side in query)
+        {
+            var opposite = (ushort)(side ^ 1);
+            if (candidate.AsSpan().BinarySearch(opposite) >= 0
+                && candidate.AsSpan().BinarySearch(side) < 0
+                && query.AsSpan().BinarySearch(opposite) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
