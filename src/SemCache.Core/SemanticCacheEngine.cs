@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SemCache.Engine;
 using SemCache.Storage;
+using SemCache.Verification;
 
 namespace SemCache;
 
@@ -14,13 +15,15 @@ public static class SemanticCacheEngine
     /// Opens (and, after a crash, recovers) the cache in <see cref="SemanticCacheOptions.DataDirectory"/>.
     /// Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any invalid option,
     /// and <see cref="InvalidOperationException"/> when no embedder is given and requests do not bring vectors.
+    /// <paramref name="verifier"/> sets the verifier's rules (all on by default).
     /// </summary>
     public static IEmbeddedSemanticCache Open(
         SemanticCacheOptions options,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        VerifierOptions? verifier = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         SemanticCache.ThrowIfUnusable(options, embedder);
@@ -29,7 +32,7 @@ public static class SemanticCacheEngine
         var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"));
         try
         {
-            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory);
+            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier);
         }
         catch
         {

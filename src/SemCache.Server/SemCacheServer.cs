@@ -33,6 +33,12 @@ public static class SemCacheServer
         ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
     };
 
+    private static string? ConfigFile(string[] args)
+    {
+        var i = Array.IndexOf(args, "--config");
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
     /// <summary>
     /// A builder with configuration (appsettings.json, environment, command line), Kestrel's two
     /// ports and every server service registered; the caller adds the <see cref="ISemanticCache"/>.
@@ -45,6 +51,13 @@ public static class SemCacheServer
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (ConfigFile(args) is { } configFile)
+        {
+            // A calibration file written by `semcache calibrate` (or any JSON in the same layout);
+            // the command line still overrides it.
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+
         builder.Configuration.AddCommandLine(args, (IDictionary<string, string>)SwitchMappings);
         AddServerServices(builder.Services, builder.Configuration);
         builder.WebHost.ConfigureKestrel(ConfigureKestrel);
@@ -151,6 +164,7 @@ public static class SemCacheServer
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<SemanticCacheOptions>().Bind(configuration.GetSection("SemCache"));
+        services.AddOptions<SemCache.Verification.VerifierOptions>().Bind(configuration.GetSection("SemCache:Verifier"));
         var cache = services.AddSemanticCache();
         if (!configuration.GetValue<bool>("SemCache:RequestsBringVectors"))
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SemCache;
 using SemCache.Engine;
+using SemCache.Verification;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -16,6 +17,7 @@ public static class SemanticCacheServiceCollectionExtensions
     /// engine. Options are validated when the host starts; an invalid option fails with a message
     /// naming it. The engine uses the registered <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>
     /// (e.g. <c>.AddOnnxEmbedder()</c>) unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
+    /// The verifier's rules come from <c>IOptions&lt;VerifierOptions&gt;</c> (configure or bind them; all on by default).
     /// </summary>
     public static ISemanticCacheBuilder AddSemanticCache(this IServiceCollection services, Action<SemanticCacheOptions>? configure = null)
     {
@@ -24,12 +26,19 @@ public static class SemanticCacheServiceCollectionExtensions
         if (configure is not null) { options.Configure(configure); }
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SemanticCacheOptions>, SemanticCacheOptionsValidator>());
+        services.AddOptions<VerifierOptions>().Validate(
+            v =>
+            {
+                v.Validate();
+                return true;
+            }).ValidateOnStart();
         services.TryAddSingleton<IEmbeddedSemanticCache>(sp => SemanticCacheEngine.Open(
             sp.GetRequiredService<IOptions<SemanticCacheOptions>>().Value,
             sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<IMeterFactory>()));
+            sp.GetService<IMeterFactory>(),
+            sp.GetRequiredService<IOptions<VerifierOptions>>().Value));
         services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
         return new SemanticCacheBuilder(services);
     }

@@ -143,7 +143,7 @@ internal sealed partial class SemanticCache
 
                 List<string> reasons = [string.Create(CultureInfo.InvariantCulture, $"similarity:{hit.Similarity:0.0000}")];
                 CacheEntryRecord? record = null;
-                if (request.Prompt is not null)
+                if (request.Prompt is not null && _verifier.Options.Enabled)
                 {
                     queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
                     var candidate = meta.Analysis;
@@ -171,7 +171,7 @@ internal sealed partial class SemanticCache
                 }
                 else
                 {
-                    reasons.Add("verifier:skipped-no-prompt");
+                    reasons.Add(request.Prompt is null ? "verifier:skipped-no-prompt" : VerificationResult.VerifierOff);
                 }
 
                 if (record is null && !TryReadRecord(meta, out record)) { continue; }

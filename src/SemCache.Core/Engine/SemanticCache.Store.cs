@@ -46,7 +46,7 @@ internal sealed partial class SemanticCache
         var now = NowTicks;
         var ttl = fill.TimeToLive ?? _options.DefaultTimeToLive;
         var tags = fill.Tags is { Count: > 0 } t ? t.Distinct(StringComparer.Ordinal).ToArray() : [];
-        var analysis = PromptAnalysis.Analyze(prompt);
+        var analysis = _verifier.Options.Enabled ? PromptAnalysis.Analyze(prompt) : null;
 
         // Stores of the same exact key are ordered, so the newest id always wins in memory and in
         // the store's exact-key record; stores of different keys proceed in parallel and share commits.
