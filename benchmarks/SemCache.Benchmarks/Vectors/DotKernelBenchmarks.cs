@@ -4,9 +4,14 @@ using SemCache.Vectors;
 
 namespace SemCache.Benchmarks.Vectors;
 
-/// <summary>Hand-written dot kernels against the TensorPrimitives reference (the baseline).</summary>
+/// <summary>
+/// Hand-written dot kernels against the TensorPrimitives reference (the baseline). On a shared machine read the
+/// Min column: preemption inflates means, never minima.
+/// </summary>
 [BenchmarkCategory("Vectors", "Kernels")]
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class DotKernelBenchmarks
 {
     private float[] _x = [];

@@ -6,6 +6,8 @@ namespace SemCache.Benchmarks.Vectors;
 /// <summary>Exact scan of a flat partition (the path below FlatSearchLimit).</summary>
 [BenchmarkCategory("Vectors", "FlatScan")]
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class FlatScanBenchmarks
 {
     private const int Dims = 384;
@@ -44,6 +46,8 @@ public class FlatScanBenchmarks
 /// <summary>HNSW search on 50,000 clustered 384-d vectors (M=16, efConstruction=200), top 10.</summary>
 [BenchmarkCategory("Vectors", "HnswSearch")]
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class HnswSearchBenchmarks
 {
     private const int Dims = 384;
@@ -78,6 +82,8 @@ public class HnswSearchBenchmarks
 
 /// <summary>Single-writer inserts into a 20,000-vector HNSW graph (each invocation inserts 1,000 more).</summary>
 [BenchmarkCategory("Vectors", "HnswInsert")]
+[MinColumn]
+[MedianColumn]
 public class HnswInsertBenchmarks
 {
     private const int Dims = 384;
