@@ -181,6 +181,18 @@ internal sealed class PartitionIndex : IDisposable
         }
     }
 
+    /// <summary>True when the key is live in the index.</summary>
+    public bool Contains(long key)
+    {
+        lock (_gate) { return _ids.ContainsKey(key); }
+    }
+
+    /// <summary>The live keys (a copy).</summary>
+    public long[] Keys()
+    {
+        lock (_gate) { return [.. _ids.Keys]; }
+    }
+
     /// <summary>Removes a key; false when it was not present.</summary>
     public bool Remove(long key)
     {

@@ -1,0 +1,103 @@
+using BenchmarkDotNet.Attributes;
+
+namespace SemCache.Benchmarks.Engine;
+
+/// <summary>
+/// End-to-end engine lookups with precomputed vectors (no embedding): exact hits, semantic hits
+/// (with the verifier, since the prompt is given), vector-only semantic hits and misses, over one
+/// 10,000-entry partition (HNSW) of 384-dimensional vectors. In-memory durability, so the figures
+/// are the engine's own cost.
+/// </summary>
+[MemoryDiagnoser]
+[BenchmarkCategory("Engine")]
+public class LookupBenchmarks
+{
+    private const int Dimensions = 384;
+    private const int Entries = 10_000;
+    private static readonly CacheScope Scope = new() { Model = "bench-model", SystemPrompt = "You are a benchmark." };
+
+    private IEmbeddedSemanticCache _cache = null!;
+    private CacheLookupRequest[] _exact = null!;
+    private CacheLookupRequest[] _semantic = null!;
+    private CacheLookupRequest[] _vectorOnly = null!;
+    private CacheLookupRequest[] _miss = null!;
+    private int _i;
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        _cache = SemanticCacheEngine.Open(new SemanticCacheOptions
+        {
+            Durability = CacheDurability.InMemory,
+            Dimensions = Dimensions,
+            RequestsBringVectors = true,
+            SimilarityThreshold = 0.9f,
+        });
+        var rng = new Random(42);
+        var vectors = new float[Entries][];
+        for (var i = 0; i < Entries; i++)
+        {
+            vectors[i] = RandomUnit(rng);
+            await _cache.StoreAsync(new CacheStoreRequest
+            {
+                Tenant = "bench",
+                Scope = Scope,
+                Prompt = $"benchmark question number {i} about topic {i % 97}",
+                Response = $"answer {i}",
+                Vector = vectors[i],
+            });
+        }
+
+        const int Queries = 1024;
+        _exact = new CacheLookupRequest[Queries];
+        _semantic = new CacheLookupRequest[Queries];
+        _vectorOnly = new CacheLookupRequest[Queries];
+        _miss = new CacheLookupRequest[Queries];
+        for (var q = 0; q < Queries; q++)
+        {
+            var i = rng.Next(Entries);
+            var near = Perturb(vectors[i], rng, 0.02f);
+            _exact[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"benchmark question number {i} about topic {i % 97}", Mode = CacheLookupMode.ExactOnly };
+            _semantic[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"benchmark question number {i} regarding topic {i % 97}", Vector = near };
+            _vectorOnly[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Vector = near };
+            _miss[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"unrelated question {q}", Vector = RandomUnit(rng) };
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _cache.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public ValueTask<CacheLookupResult> ExactHit() => _cache.LookupAsync(_exact[_i++ & 1023]);
+
+    [Benchmark]
+    public ValueTask<CacheLookupResult> SemanticHitVerified() => _cache.LookupAsync(_semantic[_i++ & 1023]);
+
+    [Benchmark]
+    public ValueTask<CacheLookupResult> SemanticHitVectorOnly() => _cache.LookupAsync(_vectorOnly[_i++ & 1023]);
+
+    [Benchmark]
+    public ValueTask<CacheLookupResult> Miss() => _cache.LookupAsync(_miss[_i++ & 1023]);
+
+    private static float[] RandomUnit(Random rng)
+    {
+        var v = new float[Dimensions];
+        for (var i = 0; i < v.Length; i++) { v[i] = (float)((rng.NextDouble() * 2) - 1); }
+        Normalize(v);
+        return v;
+    }
+
+    private static float[] Perturb(float[] v, Random rng, float amount)
+    {
+        var p = new float[v.Length];
+        for (var i = 0; i < v.Length; i++) { p[i] = v[i] + (float)(((rng.NextDouble() * 2) - 1) * amount); }
+        Normalize(p);
+        return p;
+    }
+
+    private static void Normalize(float[] v)
+    {
+        var n = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(v, v));
+        for (var i = 0; i < v.Length; i++) { v[i] /= n; }
+    }
+}

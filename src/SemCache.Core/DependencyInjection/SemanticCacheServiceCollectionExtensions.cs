@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SemCache;
+using SemCache.Engine;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the embedded SemCache engine.</summary>
+public static class SemanticCacheServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="ISemanticCache"/> (and <see cref="IEmbeddedSemanticCache"/>) as the embedded
+    /// engine. Options are validated when the host starts; an invalid option fails with a message
+    /// naming it. The engine uses the registered <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>
+    /// (e.g. <c>.AddOnnxEmbedder()</c>) unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
+    /// </summary>
+    public static ISemanticCacheBuilder AddSemanticCache(this IServiceCollection services, Action<SemanticCacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SemanticCacheOptions>();
+        if (configure is not null) { options.Configure(configure); }
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SemanticCacheOptions>, SemanticCacheOptionsValidator>());
+        services.TryAddSingleton<IEmbeddedSemanticCache>(sp => SemanticCacheEngine.Open(
+            sp.GetRequiredService<IOptions<SemanticCacheOptions>>().Value,
+            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
+        return new SemanticCacheBuilder(services);
+    }
+
+    private sealed class SemanticCacheBuilder(IServiceCollection services) : ISemanticCacheBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

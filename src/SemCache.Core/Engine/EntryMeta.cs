@@ -1,0 +1,49 @@
+using SemCache.Verification;
+
+namespace SemCache.Engine;
+
+/// <summary>
+/// What the engine keeps in memory per live entry: enough to route, expire, evict and verify
+/// without touching the store. Prompt and response stay in the store.
+/// </summary>
+internal sealed class EntryMeta
+{
+    public required long Id { get; init; }
+    public required TenantState Tenant { get; init; }
+    public required UInt128 PartitionKey { get; init; }
+    public required byte[] ExactKey { get; init; }
+    public required string[] Tags { get; init; }
+    public required long Size { get; init; }
+    public required long CreatedTicks { get; init; }
+    public required long ExpiresTicks { get; init; }
+    public required long InputTokens { get; init; }
+    public required long OutputTokens { get; init; }
+    public required double Cost { get; init; }
+    public required bool HasVector { get; init; }
+
+    /// <summary>
+    /// Verifier features of the stored prompt: computed at store time, or on first need for
+    /// entries that came back from recovery (so a restart does not analyse every prompt).
+    /// </summary>
+    public PromptAnalysis? Analysis;
+
+    /// <summary>Last time the entry was served or stored (ticks); read racily for eviction ranking.</summary>
+    public long LastAccessTicks;
+
+    /// <summary>Times the entry was served.</summary>
+    public int Hits;
+
+    /// <summary>
+    /// Extra similarity this entry demands beyond the global threshold, raised by wrong-hit
+    /// feedback and lowered (never below 0) by correct-hit feedback.
+    /// </summary>
+    public float ThresholdBoost;
+
+    /// <summary>Position in the engine's list of all entries (eviction sampling); guarded by the engine's gate.</summary>
+    public int GlobalSlot = -1;
+
+    /// <summary>Position in the tenant's list of entries; guarded by the engine's gate.</summary>
+    public int TenantSlot = -1;
+
+    public bool IsExpired(long nowTicks) => ExpiresTicks != 0 && nowTicks >= ExpiresTicks;
+}

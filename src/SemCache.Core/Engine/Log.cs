@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace SemCache.Engine;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "SemCache opened {Entries} entries in {Partitions} partitions from {Directory} ({Durability}) in {Milliseconds} ms; {Snapshots} index snapshots reused")]
+    public static partial void Opened(ILogger logger, long entries, int partitions, string directory, CacheDurability durability, long milliseconds, int snapshots);
+
+    [LoggerMessage(2, LogLevel.Warning, "Index snapshot {File} could not be read; the partition is rebuilt from the log")]
+    public static partial void SnapshotUnreadable(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Debug, "Stored entry {EntryId} for tenant {Tenant}")]
+    public static partial void Stored(ILogger logger, long entryId, string tenant);
+
+    [LoggerMessage(4, LogLevel.Trace, "Stored entry {EntryId}: prompt {Prompt}")]
+    public static partial void StoredSensitive(ILogger logger, long entryId, string prompt);
+
+    [LoggerMessage(5, LogLevel.Debug, "Removed {Count} entries ({Reason})")]
+    public static partial void Removed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(6, LogLevel.Error, "Background maintenance failed")]
+    public static partial void MaintenanceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "Entry {EntryId} is in memory but its record could not be read; it is dropped")]
+    public static partial void RecordMissing(ILogger logger, long entryId);
+
+    [LoggerMessage(8, LogLevel.Information, "Wrote {Count} index snapshots in {Milliseconds} ms")]
+    public static partial void SnapshotsWritten(ILogger logger, int count, long milliseconds);
+}

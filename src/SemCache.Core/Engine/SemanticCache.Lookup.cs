@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using SemCache.Storage;
+using SemCache.Vectors;
+using SemCache.Verification;
+
+namespace SemCache.Engine;
+
+internal sealed partial class SemanticCache
+{
+    /// <summary>Everything derived from a request's scope, context and prompt.</summary>
+    private readonly record struct RequestKeys(
+        TenantState? Tenant,
+        byte[] ScopeFingerprint,
+        byte[] ContextFingerprint,
+        UInt128 PartitionKey,
+        string? NormalizedPrompt,
+        byte[]? ExactKey);
+
+    private RequestKeys ComputeKeys(string tenant, CacheScope scope, IReadOnlyList<ConversationTurn>? context, string? prompt, bool createTenant)
+    {
+        var scopeFp = ScopeKeys.ScopeFingerprint(scope);
+        var contextFp = ScopeKeys.ContextFingerprint(context, _options.ContextWindow);
+        var partition = ScopeKeys.PartitionKey(tenant, scopeFp, contextFp);
+        string? normalized = null;
+        byte[]? exact = null;
+        if (prompt is not null)
+        {
+            normalized = ScopeKeys.NormalizePrompt(prompt);
+            exact = ScopeKeys.ExactKey(tenant, scopeFp, contextFp, normalized);
+        }
+
+        var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
+        return new RequestKeys(state, scopeFp, contextFp, partition, normalized, exact);
+    }
+
+    private void ValidateLookup(CacheLookupRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RequestValidator.Tenant(request.Tenant);
+        _validator.Scope(request.Scope);
+        _validator.Context(request.Context);
+        RequestValidator.LookupOptions(request);
+        if (request.Prompt is null && request.Vector is null)
+        {
+            throw new ArgumentException("A lookup needs a Prompt, a Vector, or both.", "Prompt");
+        }
+
+        _validator.Prompt(request.Prompt, required: false);
+        if (request.Mode == CacheLookupMode.ExactOnly && request.Prompt is null)
+        {
+            throw new ArgumentException("An exact-only lookup needs a Prompt.", "Prompt");
+        }
+    }
+
+    public async ValueTask<CacheLookupResult> LookupAsync(CacheLookupRequest request, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ValidateLookup(request);
+        float[]? vector = null;
+        if (request.Vector is { } given)
+        {
+            vector = new float[_options.Dimensions];
+            _validator.Vector(given.Span, vector);
+        }
+
+        var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
+        return await LookupCoreAsync(request, keys, vector, cancellationToken);
+    }
+
+    private async ValueTask<CacheLookupResult> LookupCoreAsync(CacheLookupRequest request, RequestKeys keys, float[]? vector, CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity("semcache.lookup");
+        var started = Stopwatch.GetTimestamp();
+        var now = NowTicks;
+        var tenant = keys.Tenant;
+
+        // A tenant that never stored anything gets the same answer, through the same steps, as a
+        // tenant with an empty partition: no signal about other tenants.
+        var result = TryExact(request, keys, now);
+        if (result is null && request.Mode == CacheLookupMode.ExactAndSemantic)
+        {
+            vector ??= await EmbedAsync(request.Prompt!, "Prompt", cancellationToken);
+            result = Semantic(request, keys, vector, now);
+        }
+
+        result ??= CacheLookupResult.Miss();
+        Record(tenant, result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        activity?.SetTag("semcache.result", KindName(result.Kind));
+        return result;
+    }
+
+    private static string KindName(CacheHitKind kind) => kind switch
+    {
+        CacheHitKind.Exact => "exact",
+        CacheHitKind.Semantic => "semantic",
+        _ => "miss",
+    };
+
+    private CacheLookupResult? TryExact(CacheLookupRequest request, RequestKeys keys, long now)
+    {
+        if (keys.ExactKey is null || keys.Tenant is null) { return null; }
+        if (!_store.TryGetExact(keys.ExactKey, out var id)) { return null; }
+        if (!_entries.TryGetValue(id, out var meta) || !Servable(meta, request, now)) { return null; }
+        if (!TryReadRecord(meta, out var record)) { return null; }
+
+        // The hash matched; the stored prompt and scope must match too, so a collision can never
+        // serve another prompt's answer.
+        if (!string.Equals(record.Tenant, request.Tenant, StringComparison.Ordinal)
+            || !record.ScopeFingerprint.AsSpan().SequenceEqual(keys.ScopeFingerprint)
+            || !record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
+            || !string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return Hit(CacheHitKind.Exact, meta, record, 1f, ["exact"], now);
+    }
+
+    private CacheLookupResult? Semantic(CacheLookupRequest request, RequestKeys keys, float[] vector, long now)
+    {
+        if (keys.Tenant is null || !_partitions.TryGetValue(keys.PartitionKey, out var partition)) { return null; }
+        var threshold = request.MinSimilarity ?? _options.SimilarityThreshold;
+        var k = _options.MaxCandidates;
+        var hits = ArrayPool<VectorHit>.Shared.Rent(k);
+        try
+        {
+            var n = partition.Index.Search(vector, hits.AsSpan(0, k));
+            PromptAnalysis? queryAnalysis = null;
+            List<string>? vetoes = null;
+            var best = n > 0 ? hits[0].Similarity : 0f;
+            for (var i = 0; i < n; i++)
+            {
+                var hit = hits[i];
+                if (hit.Similarity < threshold) { break; }
+                if (!_entries.TryGetValue(hit.Key, out var meta) || !Servable(meta, request, now)) { continue; }
+                if (hit.Similarity < threshold + meta.ThresholdBoost)
+                {
+                    (vetoes ??= []).Add("veto:feedback");
+                    continue;
+                }
+
+                List<string> reasons = [string.Create(CultureInfo.InvariantCulture, $"similarity:{hit.Similarity:0.0000}")];
+                CacheEntryRecord? record = null;
+                if (request.Prompt is not null)
+                {
+                    queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
+                    var candidate = meta.Analysis;
+                    if (candidate is null)
+                    {
+                        if (!TryReadRecord(meta, out record)) { continue; }
+                        candidate = meta.Analysis = PromptAnalysis.Analyze(record.Prompt);
+                    }
+
+                    var verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
+                    if (!verdict.Accepted)
+                    {
+                        vetoes ??= [];
+                        foreach (var r in verdict.Reasons)
+                        {
+                            vetoes.Add(r);
+                            _telemetry.Vetoes.Add(1, new KeyValuePair<string, object?>("rule", r));
+                        }
+
+                        Interlocked.Increment(ref keys.Tenant.Vetoes);
+                        continue;
+                    }
+
+                    reasons.AddRange(verdict.Reasons);
+                }
+                else
+                {
+                    reasons.Add("verifier:skipped-no-prompt");
+                }
+
+                if (record is null && !TryReadRecord(meta, out record)) { continue; }
+                _telemetry.HitSimilarity.Record(hit.Similarity);
+                return Hit(CacheHitKind.Semantic, meta, record, hit.Similarity, reasons, now);
+            }
+
+            if (n > 0) { _telemetry.NearMissSimilarity.Record(best); }
+            return CacheLookupResult.Miss(best, vetoes);
+        }
+        finally
+        {
+            ArrayPool<VectorHit>.Shared.Return(hits);
+        }
+    }
+
+    private static bool Servable(EntryMeta meta, CacheLookupRequest request, long now)
+    {
+        if (meta.IsExpired(now)) { return false; }
+        if (request.MaxAge is { } maxAge && now - meta.CreatedTicks > maxAge.Ticks) { return false; }
+
+        // Partition and exact keys include the tenant; this is the last line of defence.
+        return string.Equals(meta.Tenant.Name, request.Tenant, StringComparison.Ordinal);
+    }
+
+    private bool TryReadRecord(EntryMeta meta, out CacheEntryRecord record)
+    {
+        if (_store.TryGet(meta.Id, out var r) && r is not null)
+        {
+            record = r;
+            return true;
+        }
+
+        // Removed concurrently (eviction, invalidation) or unreadable (a corrupt record, or one an
+        // in-memory store dropped for space): never served, and dropped from memory too.
+        if (_entries.ContainsKey(meta.Id))
+        {
+            Log.RecordMissing(_logger, meta.Id);
+            _ = DropUnreadableAsync(meta.Id);
+        }
+
+        record = null!;
+        return false;
+    }
+
+    private async Task DropUnreadableAsync(long id)
+    {
+        try
+        {
+            await RemoveAsync([id], RemovalReason.Evicted, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // Best effort from the read path; the failure is logged and the entry is retried on the next read.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MaintenanceFailed(_logger, e);
+        }
+    }
+
+    private static CacheLookupResult Hit(CacheHitKind kind, EntryMeta meta, CacheEntryRecord record, float similarity, IReadOnlyList<string> reasons, long now)
+    {
+        Interlocked.Exchange(ref meta.LastAccessTicks, now);
+        Interlocked.Increment(ref meta.Hits);
+        return new CacheLookupResult
+        {
+            Kind = kind,
+            EntryId = meta.Id,
+            Response = record.Response,
+            Similarity = similarity,
+            Age = TimeSpan.FromTicks(Math.Max(0, now - meta.CreatedTicks)),
+            Usage = new CacheUsage(meta.InputTokens, meta.OutputTokens, meta.Cost),
+            Tags = meta.Tags,
+            Reasons = reasons,
+        };
+    }
+
+    private void Record(TenantState? tenant, CacheLookupResult result, double milliseconds)
+    {
+        var tag = new KeyValuePair<string, object?>("result", KindName(result.Kind));
+        _telemetry.Lookups.Add(1, tag);
+        _telemetry.LookupDuration.Record(milliseconds, tag);
+        if (result.IsHit && result.Usage is { } usage)
+        {
+            _telemetry.TokensSaved.Add(usage.InputTokens + usage.OutputTokens);
+            _telemetry.CostSaved.Add(usage.Cost);
+        }
+
+        if (tenant is null) { return; }
+        Interlocked.Increment(ref tenant.Lookups);
+        switch (result.Kind)
+        {
+            case CacheHitKind.Exact: Interlocked.Increment(ref tenant.ExactHits); break;
+            case CacheHitKind.Semantic: Interlocked.Increment(ref tenant.SemanticHits); break;
+            default: Interlocked.Increment(ref tenant.Misses); break;
+        }
+
+        if (result.IsHit && result.Usage is { } u)
+        {
+            Interlocked.Add(ref tenant.TokensSaved, u.InputTokens + u.OutputTokens);
+            Interlocked.Add(ref tenant.CostSavedMicros, (long)Math.Round(u.Cost * 1_000_000));
+        }
+    }
+
+    private async ValueTask<float[]> EmbedAsync(string text, string field, CancellationToken cancellationToken)
+    {
+        if (_embedder is null)
+        {
+            throw new ArgumentException(
+                $"This cache has no embedder (RequestsBringVectors is set): the request must carry a Vector for {field}.", "Vector");
+        }
+
+        var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
+        var v = embeddings[0].Vector.Span;
+        if (v.Length != _options.Dimensions)
+        {
+            throw new InvalidOperationException(
+                $"The embedding generator returned {v.Length} dimensions but SemanticCacheOptions.Dimensions is {_options.Dimensions}.");
+        }
+
+        var normalized = new float[v.Length];
+        _validator.Vector(v, normalized, "embedding");
+        return normalized;
+    }
+}

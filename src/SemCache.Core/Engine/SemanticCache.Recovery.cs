@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using SemCache.Partitions;
+using SemCache.Vectors;
+
+namespace SemCache.Engine;
+
+internal sealed partial class SemanticCache
+{
+    private const uint SnapshotMagic = 0x58494353; // "SCIX"
+    private const int SnapshotFormat = 1;
+
+    /// <summary>
+    /// Rebuilds memory from the store. HNSW partitions come back from their snapshots; the log is
+    /// then reconciled with each snapshot (entries it lacks are inserted, entries no longer live are
+    /// removed), so a snapshot older than the log costs only the difference, never a rebuild.
+    /// </summary>
+    private int Recover()
+    {
+        _nextId = _store.MaxEntryId;
+        var snapshots = LoadSnapshots();
+        var now = NowTicks;
+        var seen = new HashSet<long>();
+        var stale = new List<long>();
+        foreach (var record in _store.ScanLive())
+        {
+            if (record.ExpiresUtcTicks != 0 && record.ExpiresUtcTicks <= now)
+            {
+                stale.Add(record.Id);
+                continue;
+            }
+
+            var tenant = TenantFor(record.Tenant);
+            _nextId = Math.Max(_nextId, record.Id);
+            var replaced = Apply(record, tenant, analysis: null);
+            if (replaced != 0) { stale.Add(replaced); }
+            seen.Add(record.Id);
+        }
+
+        // Snapshot members that are no longer live (deleted after the snapshot was taken).
+        foreach (var partition in _partitions.Values)
+        {
+            foreach (var key in partition.Index.Keys())
+            {
+                if (!seen.Contains(key) || !_entries.ContainsKey(key)) { partition.Index.Remove(key); }
+            }
+
+            partition.SnapshotVersion = partition.Version;
+        }
+
+        if (stale.Count > 0)
+        {
+            RemoveAsync(stale, RemovalReason.Replaced, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+
+        return snapshots;
+    }
+
+    private int LoadSnapshots()
+    {
+        if (_indexDirectory is null || !Directory.Exists(_indexDirectory)) { return 0; }
+        var loaded = 0;
+        foreach (var file in Directory.EnumerateFiles(_indexDirectory, "*.idx"))
+        {
+            try
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+                if (reader.ReadUInt32() != SnapshotMagic || reader.ReadInt32() != SnapshotFormat)
+                {
+                    throw new InvalidDataException("not a SemCache index snapshot");
+                }
+
+                var lo = reader.ReadUInt64();
+                var hi = reader.ReadUInt64();
+                var tenant = reader.ReadString();
+                var scope = reader.ReadBytes(ScopeKeys.HashSize);
+                var dims = reader.ReadInt32();
+                if (dims != _options.Dimensions || scope.Length != ScopeKeys.HashSize)
+                {
+                    throw new InvalidDataException($"snapshot has {dims} dimensions, the cache {_options.Dimensions}");
+                }
+
+                var key = new UInt128(hi, lo);
+                var index = PartitionIndex.ReadSnapshot(stream, _indexOptions);
+                _partitions[key] = new Partition(key, tenant, scope, index);
+                loaded++;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentException or FormatException)
+            {
+                Log.SnapshotUnreadable(_logger, file, e);
+            }
+        }
+
+        return loaded;
+    }
+
+    /// <summary>
+    /// Writes a snapshot of every HNSW-sized partition that changed since its last snapshot
+    /// (small partitions rebuild faster than they load). Each file is written beside its final
+    /// name, flushed and renamed, so a crash leaves the old snapshot or the new one, never half.
+    /// </summary>
+    private void WriteSnapshots(bool force)
+    {
+        if (_indexDirectory is null) { return; }
+        var sw = Stopwatch.StartNew();
+        var written = 0;
+        foreach (var partition in _partitions.Values)
+        {
+            var file = Path.Combine(_indexDirectory, SnapshotName(partition.Key));
+            var version = Interlocked.Read(ref partition.Version);
+            if (partition.Index.Count < _options.FlatSearchLimit)
+            {
+                if (partition.SnapshotVersion >= 0 && File.Exists(file)) { File.Delete(file); }
+                continue;
+            }
+
+            if (!force && version == partition.SnapshotVersion) { continue; }
+            Directory.CreateDirectory(_indexDirectory);
+            var tmp = file + ".tmp";
+            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+                {
+                    writer.Write(SnapshotMagic);
+                    writer.Write(SnapshotFormat);
+                    writer.Write((ulong)partition.Key);
+                    writer.Write((ulong)(partition.Key >> 64));
+                    writer.Write(partition.Tenant);
+                    writer.Write(partition.ScopeFingerprint);
+                    writer.Write(_options.Dimensions);
+                }
+
+                partition.Index.WriteSnapshot(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(tmp, file, overwrite: true);
+            partition.SnapshotVersion = version;
+            written++;
+        }
+
+        if (written > 0) { Log.SnapshotsWritten(_logger, written, sw.ElapsedMilliseconds); }
+    }
+
+    private static string SnapshotName(UInt128 key)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
+        return string.Create(CultureInfo.InvariantCulture, $"{Convert.ToHexStringLower(bytes)}.idx");
+    }
+}

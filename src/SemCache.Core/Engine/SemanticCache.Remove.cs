@@ -1,0 +1,224 @@
+namespace SemCache.Engine;
+
+internal enum RemovalReason
+{
+    Invalidated,
+    Evicted,
+    Expired,
+    Replaced,
+    Feedback,
+}
+
+internal sealed partial class SemanticCache
+{
+    public async ValueTask<long> InvalidateAsync(CacheInvalidation invalidation, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(invalidation);
+        RequestValidator.Tenant(invalidation.Tenant);
+        if (!_tenants.TryGetValue(invalidation.Tenant, out var tenant))
+        {
+            throw new ArgumentException($"Tenant '{invalidation.Tenant}' is not known to this cache.", "Tenant");
+        }
+
+        List<long> victims;
+        if (invalidation.EntryId is { } id)
+        {
+            // An id of another tenant is treated exactly like an id that does not exist.
+            victims = _entries.TryGetValue(id, out var meta) && ReferenceEquals(meta.Tenant, tenant) ? [id] : [];
+        }
+        else if (invalidation.Tag is { } tag)
+        {
+            RequestValidator.Tag(tag, "Tag");
+            lock (_gate)
+            {
+                victims = tenant.Tags.TryGetValue(tag, out var set) ? [.. set] : [];
+            }
+        }
+        else if (invalidation.Scope is { } scope)
+        {
+            _validator.Scope(scope);
+            var fp = ScopeKeys.ScopeFingerprint(scope);
+            var partitions = _partitions.Values
+                .Where(p => string.Equals(p.Tenant, tenant.Name, StringComparison.Ordinal) && p.ScopeFingerprint.AsSpan().SequenceEqual(fp))
+                .Select(p => p.Key)
+                .ToHashSet();
+            lock (_gate)
+            {
+                victims = [.. tenant.Entries.Where(e => partitions.Contains(e.PartitionKey)).Select(e => e.Id)];
+            }
+        }
+        else
+        {
+            lock (_gate)
+            {
+                victims = [.. tenant.Entries.Select(e => e.Id)];
+            }
+        }
+
+        return await RemoveAsync(victims, RemovalReason.Invalidated, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes entries out of memory first (so they are never served again), then deletes them from
+    /// the store (durably in Durable mode). Returns how many were live.
+    /// </summary>
+    private async ValueTask<long> RemoveAsync(List<long> ids, RemovalReason reason, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0) { return 0; }
+        var removed = new List<EntryMeta>(ids.Count);
+        lock (_gate)
+        {
+            foreach (var id in ids)
+            {
+                if (!_entries.TryRemove(id, out var meta)) { continue; }
+                removed.Add(meta);
+                var tenant = meta.Tenant;
+                SwapRemove(_all, meta, static m => m.GlobalSlot, static (m, s) => m.GlobalSlot = s);
+                SwapRemove(tenant.Entries, meta, static m => m.TenantSlot, static (m, s) => m.TenantSlot = s);
+                foreach (var tag in meta.Tags)
+                {
+                    if (tenant.Tags.TryGetValue(tag, out var set) && set.Remove(id) && set.Count == 0) { tenant.Tags.Remove(tag); }
+                }
+
+                var exact = Key128(meta.ExactKey);
+                if (_exact.TryGetValue(exact, out var current) && current == id) { _exact.Remove(exact); }
+                Interlocked.Add(ref tenant.Bytes, -meta.Size);
+                Interlocked.Add(ref _totalBytes, -meta.Size);
+                switch (reason)
+                {
+                    case RemovalReason.Evicted: Interlocked.Increment(ref tenant.Evictions); break;
+                    case RemovalReason.Expired: Interlocked.Increment(ref tenant.Expirations); break;
+                    case RemovalReason.Invalidated or RemovalReason.Feedback: Interlocked.Increment(ref tenant.Invalidations); break;
+                    default: break;
+                }
+            }
+        }
+
+        foreach (var meta in removed)
+        {
+            if (meta.HasVector && _partitions.TryGetValue(meta.PartitionKey, out var partition))
+            {
+                partition.Index.Remove(meta.Id);
+                Interlocked.Increment(ref partition.Version);
+            }
+        }
+
+        var reasonName = reason.ToString().ToLowerInvariant();
+        _telemetry.Removals.Add(removed.Count, new KeyValuePair<string, object?>("reason", reasonName));
+        Log.Removed(_logger, removed.Count, reasonName);
+        foreach (var meta in removed)
+        {
+            await _store.DeleteAsync(meta.Id, cancellationToken);
+        }
+
+        // Records that were never in memory (a stale duplicate found at recovery) are deleted too.
+        if (reason == RemovalReason.Replaced)
+        {
+            foreach (var id in ids)
+            {
+                if (!removed.Exists(m => m.Id == id)) { await _store.DeleteAsync(id, cancellationToken); }
+            }
+        }
+
+        return removed.Count;
+    }
+
+    private static void SwapRemove(List<EntryMeta> list, EntryMeta meta, Func<EntryMeta, int> getSlot, Action<EntryMeta, int> setSlot)
+    {
+        var slot = getSlot(meta);
+        if (slot < 0 || slot >= list.Count || !ReferenceEquals(list[slot], meta)) { return; }
+        var last = list[^1];
+        list[slot] = last;
+        setSlot(last, slot);
+        list.RemoveAt(list.Count - 1);
+        setSlot(meta, -1);
+    }
+
+    private async ValueTask RemoveExpiredAsync(CancellationToken cancellationToken)
+    {
+        var now = NowTicks;
+        List<long>? due = null;
+        lock (_gate)
+        {
+            while (_expiries.TryPeek(out var id, out var expires) && expires <= now)
+            {
+                _expiries.Dequeue();
+                if (_entries.TryGetValue(id, out var meta) && meta.ExpiresTicks == expires) { (due ??= []).Add(id); }
+            }
+        }
+
+        if (due is not null) { await RemoveAsync(due, RemovalReason.Expired, cancellationToken); }
+    }
+
+    /// <summary>
+    /// Evicts until the tenant and the whole cache are within their entry and byte limits. Victims
+    /// are chosen by sampling (as Redis does): exact for small populations, O(1) for large ones.
+    /// </summary>
+    private async ValueTask EnforceCapacityAsync(TenantState tenant, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            long victim;
+            lock (_gate)
+            {
+                var now = NowTicks;
+                if (OverLimit(tenant.Entries.Count, Interlocked.Read(ref tenant.Bytes), _options.MaxEntriesPerTenant, _options.MaxBytesPerTenant))
+                {
+                    victim = PickVictim(tenant.Entries, now);
+                }
+                else if (OverLimit(_all.Count, Interlocked.Read(ref _totalBytes), _options.MaxEntries, _options.MaxBytes))
+                {
+                    victim = PickVictim(_all, now);
+                }
+                else
+                {
+                    return;
+                }
+            }
+
+            if (victim == 0) { return; }
+            await RemoveAsync([victim], RemovalReason.Evicted, cancellationToken);
+        }
+    }
+
+    private static bool OverLimit(long entries, long bytes, long maxEntries, long maxBytes) =>
+        (maxEntries > 0 && entries > maxEntries) || (maxBytes > 0 && bytes > maxBytes);
+
+    private const int EvictionSamples = 16;
+
+    private long PickVictim(List<EntryMeta> population, long now)
+    {
+        if (population.Count == 0) { return 0; }
+        EntryMeta? worst = null;
+        var worstScore = double.MaxValue;
+        var exhaustive = population.Count <= EvictionSamples * 4;
+        var n = exhaustive ? population.Count : EvictionSamples;
+        for (var i = 0; i < n; i++)
+        {
+            var candidate = exhaustive ? population[i] : population[Random.Shared.Next(population.Count)];
+            var score = EvictionScore(candidate, now);
+            if (score < worstScore || (score == worstScore && candidate.Id < worst!.Id))
+            {
+                worst = candidate;
+                worstScore = score;
+            }
+        }
+
+        return worst?.Id ?? 0;
+    }
+
+    /// <summary>Lower is evicted first.</summary>
+    private double EvictionScore(EntryMeta e, long now)
+    {
+        var lastAccess = Interlocked.Read(ref e.LastAccessTicks);
+        if (e.IsExpired(now)) { return double.MinValue; }
+        if (_options.EvictionPolicy == CacheEvictionPolicy.LeastRecentlyUsed) { return lastAccess; }
+
+        // Money this entry is expected to save per byte it occupies: what one hit saves (its cost,
+        // or its tokens when no cost was given), times how often it was hit, decayed by idleness.
+        var perHit = e.Cost > 0 ? e.Cost : (e.InputTokens + e.OutputTokens) * 1e-6;
+        var idleHours = Math.Max(0, now - lastAccess) / (double)TimeSpan.TicksPerHour;
+        return (perHit + 1e-9) * (1 + Volatile.Read(ref e.Hits)) / Math.Max(1, e.Size) / (1 + idleHours);
+    }
+}

@@ -1,0 +1,257 @@
+using SemCache.Partitions;
+using SemCache.Storage;
+using SemCache.Vectors;
+using SemCache.Verification;
+
+namespace SemCache.Engine;
+
+internal sealed partial class SemanticCache
+{
+    public async ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(request);
+        RequestValidator.Tenant(request.Tenant);
+        _validator.Scope(request.Scope);
+        _validator.Context(request.Context);
+        _validator.Prompt(request.Prompt, required: true);
+        _validator.Response(request.Response);
+        _validator.Tags(request.Tags);
+        _validator.TimeToLive(request.TimeToLive);
+        RequestValidator.Usage(request.Usage);
+        float[] vector;
+        if (request.Vector is { } given)
+        {
+            vector = new float[_options.Dimensions];
+            _validator.Vector(given.Span, vector);
+        }
+        else if (_embedder is not null)
+        {
+            vector = await EmbedAsync(request.Prompt, "Prompt", cancellationToken);
+        }
+        else
+        {
+            throw new ArgumentException("This cache has no embedder (RequestsBringVectors is set): the store request must carry a Vector.", "Vector");
+        }
+
+        var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
+        var fill = new CacheFill { Response = request.Response, Tags = request.Tags, TimeToLive = request.TimeToLive, Usage = request.Usage };
+        return await StoreCoreAsync(request.Prompt, keys, vector, fill, cancellationToken);
+    }
+
+    private async ValueTask<CacheStoreResult> StoreCoreAsync(string prompt, RequestKeys keys, float[] vector, CacheFill fill, CancellationToken cancellationToken)
+    {
+        var tenant = keys.Tenant!;
+        var exactKey = keys.ExactKey!;
+        var now = NowTicks;
+        var ttl = fill.TimeToLive ?? _options.DefaultTimeToLive;
+        var tags = fill.Tags is { Count: > 0 } t ? t.Distinct(StringComparer.Ordinal).ToArray() : [];
+        var analysis = PromptAnalysis.Analyze(prompt);
+
+        // Stores of the same exact key are ordered, so the newest id always wins in memory and in
+        // the store's exact-key record; stores of different keys proceed in parallel and share commits.
+        var stripe = _storeStripes[(int)(Key128(exactKey) % StoreStripes)];
+        await stripe.WaitAsync(cancellationToken);
+        long replaced;
+        long id;
+        try
+        {
+            ThrowIfDisposed();
+            id = Interlocked.Increment(ref _nextId);
+            var record = new CacheEntryRecord
+            {
+                Id = id,
+                Tenant = tenant.Name,
+                ScopeFingerprint = keys.ScopeFingerprint,
+                ContextFingerprint = keys.ContextFingerprint,
+                PartitionKey = keys.PartitionKey,
+                ExactKey = exactKey,
+                Prompt = prompt,
+                Response = fill.Response,
+                Tags = tags,
+                CreatedUtcTicks = now,
+                ExpiresUtcTicks = ttl is { } life ? now + life.Ticks : 0,
+                InputTokens = fill.Usage?.InputTokens ?? 0,
+                OutputTokens = fill.Usage?.OutputTokens ?? 0,
+                Cost = fill.Usage?.Cost ?? 0,
+                Vector = vector,
+            };
+
+            // Once the write has started it is finished: a cancelled caller must not leave a
+            // record on disk that memory does not know about.
+            await _store.PutAsync(record, CancellationToken.None);
+            replaced = Apply(record, tenant, analysis);
+            if (replaced != 0) { await RemoveAsync([replaced], RemovalReason.Replaced, CancellationToken.None); }
+        }
+        finally
+        {
+            stripe.Release();
+        }
+
+        Interlocked.Increment(ref tenant.Stores);
+        _telemetry.Stores.Add(1);
+        Log.Stored(_logger, id, tenant.Name);
+        if (_options.LogSensitiveData) { Log.StoredSensitive(_logger, id, prompt); }
+        await EnforceCapacityAsync(tenant, cancellationToken);
+        return new CacheStoreResult(id, replaced != 0);
+    }
+
+    /// <summary>Adds a stored record to memory: entry map, lists, tags, exact map, expiry queue, index. Returns the id it replaced, or 0.</summary>
+    private long Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
+    {
+        var meta = new EntryMeta
+        {
+            Id = record.Id,
+            Tenant = tenant,
+            PartitionKey = record.PartitionKey,
+            ExactKey = record.ExactKey,
+            Tags = record.Tags as string[] ?? [.. record.Tags],
+            Size = record.SizeInBytes,
+            CreatedTicks = record.CreatedUtcTicks,
+            ExpiresTicks = record.ExpiresUtcTicks,
+            InputTokens = record.InputTokens,
+            OutputTokens = record.OutputTokens,
+            Cost = record.Cost,
+            HasVector = record.Vector is not null,
+            Analysis = analysis,
+            LastAccessTicks = record.CreatedUtcTicks,
+        };
+
+        long replaced = 0;
+        var exact = Key128(record.ExactKey);
+        lock (_gate)
+        {
+            if (_exact.TryGetValue(exact, out var previous))
+            {
+                if (previous > record.Id)
+                {
+                    // Only possible during recovery, where order is arbitrary: the newer entry stays.
+                    replaced = record.Id;
+                }
+                else
+                {
+                    replaced = previous;
+                    _exact[exact] = record.Id;
+                }
+            }
+            else
+            {
+                _exact[exact] = record.Id;
+            }
+
+            if (replaced == record.Id)
+            {
+                // Never indexed; the caller deletes the stale record.
+                return replaced;
+            }
+
+            meta.GlobalSlot = _all.Count;
+            _all.Add(meta);
+            meta.TenantSlot = tenant.Entries.Count;
+            tenant.Entries.Add(meta);
+            foreach (var tag in meta.Tags)
+            {
+                if (!tenant.Tags.TryGetValue(tag, out var set)) { tenant.Tags[tag] = set = []; }
+                set.Add(meta.Id);
+            }
+
+            if (meta.ExpiresTicks != 0) { _expiries.Enqueue(meta.Id, meta.ExpiresTicks); }
+            _entries[meta.Id] = meta;
+            Interlocked.Add(ref tenant.Bytes, meta.Size);
+            Interlocked.Add(ref _totalBytes, meta.Size);
+        }
+
+        if (record.Vector is not null)
+        {
+            var partition = _partitions.GetOrAdd(
+                record.PartitionKey,
+                static (key, state) => new Partition(key, state.Tenant, state.Scope, new PartitionIndex(state.Options)),
+                (Tenant: tenant.Name, Scope: record.ScopeFingerprint, Options: _indexOptions));
+            // At recovery the partition may come from a snapshot that already holds this vector.
+            if (!partition.Index.Contains(record.Id))
+            {
+                partition.Index.Add(record.Id, record.Vector);
+                Interlocked.Increment(ref partition.Version);
+            }
+        }
+
+        return replaced;
+    }
+
+    public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
+        CacheLookupRequest request,
+        Func<CancellationToken, ValueTask<CacheFill>> factory,
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(factory);
+        ValidateLookup(request);
+        if (request.Prompt is null) { throw new ArgumentException("GetOrCreate needs a Prompt: it is what gets stored.", "Prompt"); }
+        float[]? vector = null;
+        if (request.Vector is { } given)
+        {
+            vector = new float[_options.Dimensions];
+            _validator.Vector(given.Span, vector);
+        }
+
+        var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
+        var flightKey = Key128(keys.ExactKey!);
+        while (true)
+        {
+            var hit = await LookupCoreAsync(request, keys, vector, cancellationToken);
+            if (hit.IsHit) { return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false); }
+
+            var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var flight = _flights.GetOrAdd(flightKey, mine.Task);
+            if (flight != mine.Task)
+            {
+                try
+                {
+                    var shared = await flight.WaitAsync(cancellationToken);
+                    return new CacheGetOrCreateResult(shared, Created: false, Coalesced: true);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The leader was cancelled, not us: look again and, if still a miss, lead.
+                    continue;
+                }
+            }
+
+            try
+            {
+                var fill = await factory(cancellationToken) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
+                _validator.Response(fill.Response);
+                _validator.Tags(fill.Tags);
+                _validator.TimeToLive(fill.TimeToLive);
+                RequestValidator.Usage(fill.Usage);
+                vector ??= await EmbedAsync(request.Prompt, "Prompt", cancellationToken);
+                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, cancellationToken);
+                var result = new CacheLookupResult
+                {
+                    Kind = CacheHitKind.Miss,
+                    EntryId = stored.EntryId,
+                    Response = fill.Response,
+                    Usage = fill.Usage,
+                    Tags = fill.Tags ?? [],
+                    Reasons = ["created"],
+                };
+                mine.SetResult(result);
+                return new CacheGetOrCreateResult(result, Created: true, Coalesced: false);
+            }
+            catch (OperationCanceledException e)
+            {
+                mine.TrySetCanceled(e.CancellationToken);
+                throw;
+            }
+            catch (Exception e)
+            {
+                mine.TrySetException(e);
+                throw;
+            }
+            finally
+            {
+                _flights.TryRemove(new KeyValuePair<UInt128, Task<CacheLookupResult>>(flightKey, mine.Task));
+            }
+        }
+    }
+}

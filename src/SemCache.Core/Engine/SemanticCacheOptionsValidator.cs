@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+
+namespace SemCache.Engine;
+
+/// <summary>Checks <see cref="SemanticCacheOptions"/>; every failure names the option.</summary>
+internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticCacheOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SemanticCacheOptions options)
+    {
+        var failures = Failures(options).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public static void ThrowIfInvalid(SemanticCacheOptions options)
+    {
+        var failures = Failures(options).ToList();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(SemanticCacheOptions), typeof(SemanticCacheOptions), failures);
+        }
+    }
+
+    private static IEnumerable<string> Failures(SemanticCacheOptions o)
+    {
+        const string P = nameof(SemanticCacheOptions) + ".";
+        if (o.Durability != CacheDurability.InMemory && string.IsNullOrWhiteSpace(o.DataDirectory))
+        {
+            yield return P + nameof(o.DataDirectory) + " is required unless Durability is InMemory.";
+        }
+
+        if (!Enum.IsDefined(o.Durability)) { yield return P + nameof(o.Durability) + $" has the unknown value {o.Durability}."; }
+        if (!Enum.IsDefined(o.EvictionPolicy)) { yield return P + nameof(o.EvictionPolicy) + $" has the unknown value {o.EvictionPolicy}."; }
+        if (o.CheckpointInterval < TimeSpan.FromMilliseconds(100) || o.CheckpointInterval > TimeSpan.FromDays(1))
+        {
+            yield return P + nameof(o.CheckpointInterval) + $" must be from 100 ms to 1 day (was {o.CheckpointInterval}).";
+        }
+
+        if (o.Dimensions is < 1 or > 8192) { yield return P + nameof(o.Dimensions) + $" must be from 1 to 8192 (was {o.Dimensions})."; }
+        if (!float.IsFinite(o.SimilarityThreshold) || o.SimilarityThreshold is < 0 or > 1)
+        {
+            yield return P + nameof(o.SimilarityThreshold) + $" must be from 0 to 1 (was {o.SimilarityThreshold}).";
+        }
+
+        if (o.MaxCandidates is < 1 or > 256) { yield return P + nameof(o.MaxCandidates) + $" must be from 1 to 256 (was {o.MaxCandidates})."; }
+        if (o.FlatSearchLimit is < 0 or > 1_000_000) { yield return P + nameof(o.FlatSearchLimit) + $" must be from 0 to 1,000,000 (was {o.FlatSearchLimit})."; }
+        if (o.HnswM is < 2 or > 128) { yield return P + nameof(o.HnswM) + $" must be from 2 to 128 (was {o.HnswM})."; }
+        if (o.HnswEfConstruction < o.HnswM || o.HnswEfConstruction > 4096)
+        {
+            yield return P + nameof(o.HnswEfConstruction) + $" must be from HnswM ({o.HnswM}) to 4096 (was {o.HnswEfConstruction}).";
+        }
+
+        if (o.HnswEfSearch < o.MaxCandidates || o.HnswEfSearch > 4096)
+        {
+            yield return P + nameof(o.HnswEfSearch) + $" must be from MaxCandidates ({o.MaxCandidates}) to 4096 (was {o.HnswEfSearch}).";
+        }
+
+        if (o.ContextWindow is < 0 or > 256) { yield return P + nameof(o.ContextWindow) + $" must be from 0 to 256 (was {o.ContextWindow})."; }
+        if (o.MaxTimeToLive <= TimeSpan.Zero) { yield return P + nameof(o.MaxTimeToLive) + " must be positive."; }
+        if (o.DefaultTimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > o.MaxTimeToLive))
+        {
+            yield return P + nameof(o.DefaultTimeToLive) + $" must be positive and at most MaxTimeToLive (was {ttl}).";
+        }
+
+        if (o.MaxEntries < 0) { yield return P + nameof(o.MaxEntries) + " must not be negative (0 means no limit)."; }
+        if (o.MaxBytes < 0) { yield return P + nameof(o.MaxBytes) + " must not be negative (0 means no limit)."; }
+        if (o.MaxEntriesPerTenant < 0) { yield return P + nameof(o.MaxEntriesPerTenant) + " must not be negative (0 means no limit)."; }
+        if (o.MaxBytesPerTenant < 0) { yield return P + nameof(o.MaxBytesPerTenant) + " must not be negative (0 means no limit)."; }
+        if (o.MaxPromptLength is < 1 or > 16 * 1024 * 1024) { yield return P + nameof(o.MaxPromptLength) + $" must be from 1 to 16,777,216 (was {o.MaxPromptLength})."; }
+        if (o.MaxResponseLength is < 1 or > 64 * 1024 * 1024) { yield return P + nameof(o.MaxResponseLength) + $" must be from 1 to 67,108,864 (was {o.MaxResponseLength})."; }
+        if (o.MaxTags is < 0 or > 1024) { yield return P + nameof(o.MaxTags) + $" must be from 0 to 1024 (was {o.MaxTags})."; }
+    }
+}

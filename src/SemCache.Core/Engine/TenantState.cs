@@ -1,0 +1,24 @@
+namespace SemCache.Engine;
+
+/// <summary>Per-tenant bookkeeping. Lists and tag sets are guarded by the engine's gate; counters are atomic.</summary>
+internal sealed class TenantState(string name)
+{
+    public string Name { get; } = name;
+
+    public List<EntryMeta> Entries { get; } = [];
+
+    public Dictionary<string, HashSet<long>> Tags { get; } = new(StringComparer.Ordinal);
+
+    public long Bytes;
+    public long Lookups;
+    public long ExactHits;
+    public long SemanticHits;
+    public long Misses;
+    public long Vetoes;
+    public long Stores;
+    public long Evictions;
+    public long Expirations;
+    public long Invalidations;
+    public long TokensSaved;
+    public long CostSavedMicros;
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SemCache.Engine;
+using SemCache.Storage;
+
+namespace SemCache;
+
+/// <summary>Opens the embedded engine without dependency injection (tools, tests, small services).</summary>
+public static class SemanticCacheEngine
+{
+    /// <summary>
+    /// Opens (and, after a crash, recovers) the cache in <see cref="SemanticCacheOptions.DataDirectory"/>.
+    /// Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any invalid option,
+    /// and <see cref="InvalidOperationException"/> when no embedder is given and requests do not bring vectors.
+    /// </summary>
+    public static IEmbeddedSemanticCache Open(
+        SemanticCacheOptions options,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SemanticCache.ThrowIfUnusable(options, embedder);
+
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"));
+        try
+        {
+            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory);
+        }
+        catch
+        {
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    // The store's background checkpoints run on the system clock; the engine's clock decides expiry.
+    private static IEntryStore OpenStore(SemanticCacheOptions options, ILogger logger) =>
+        EntryStoreFactory.Open(options, logger);
+}

@@ -1,0 +1,282 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace SemCache.Storage;
+
+/// <summary>
+/// Binary form of a <see cref="CacheEntryRecord"/> (format 1, little endian):
+/// <c>u8 format, u8 flags, i64 id, i64 created, i64 expires, i64 input tokens, i64 output tokens, f64 cost,
+/// u128 partition, 32 B scope, 32 B context, 32 B exact key, str tenant, str prompt, str response,
+/// i32 tag count, str tags..., [i32 dims, f32 vector...], u64 XxHash3 of everything before it</c>,
+/// where <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
+/// corrupted value detectable, so it is never served.
+/// </summary>
+internal static class EntryRecordCodec
+{
+    public const byte FormatVersion = 1;
+    private const byte HasVectorFlag = 1;
+    private const int FingerprintBytes = 32;
+    private const int ChecksumBytes = sizeof(ulong);
+    private const int HeaderBytes = 2 + (6 * sizeof(long)) + 16 + (3 * FingerprintBytes);
+
+    /// <summary>Exact encoded size of <paramref name="entry"/>.</summary>
+    public static int GetEncodedLength(CacheEntryRecord entry)
+    {
+        long length = HeaderBytes + ChecksumBytes;
+        length += sizeof(int) + Encoding.UTF8.GetByteCount(entry.Tenant);
+        length += sizeof(int) + Encoding.UTF8.GetByteCount(entry.Prompt);
+        length += sizeof(int) + Encoding.UTF8.GetByteCount(entry.Response);
+        length += sizeof(int);
+        foreach (var tag in entry.Tags)
+            length += sizeof(int) + Encoding.UTF8.GetByteCount(tag);
+        if (entry.Vector is { } vector)
+            length += sizeof(int) + (vector.Length * (long)sizeof(float));
+        return length > int.MaxValue / 2 ? int.MaxValue / 2 : (int)length;
+    }
+
+    /// <summary>Encodes into <paramref name="destination"/>, which must hold <see cref="GetEncodedLength"/> bytes; returns the length.</summary>
+    public static int Encode(CacheEntryRecord entry, Span<byte> destination)
+    {
+        var w = new SpanWriter(destination);
+        w.Byte(FormatVersion);
+        w.Byte(entry.Vector is null ? (byte)0 : HasVectorFlag);
+        w.Int64(entry.Id);
+        w.Int64(entry.CreatedUtcTicks);
+        w.Int64(entry.ExpiresUtcTicks);
+        w.Int64(entry.InputTokens);
+        w.Int64(entry.OutputTokens);
+        w.Int64(BitConverter.DoubleToInt64Bits(entry.Cost));
+        w.Int64((long)(ulong)entry.PartitionKey);
+        w.Int64((long)(ulong)(entry.PartitionKey >> 64));
+        w.Bytes(entry.ScopeFingerprint);
+        w.Bytes(entry.ContextFingerprint);
+        w.Bytes(entry.ExactKey);
+        w.String(entry.Tenant);
+        w.String(entry.Prompt);
+        w.String(entry.Response);
+        w.Int32(entry.Tags.Count);
+        foreach (var tag in entry.Tags)
+            w.String(tag);
+        if (entry.Vector is { } vector)
+        {
+            w.Int32(vector.Length);
+            w.Floats(vector);
+        }
+
+        var length = w.Position;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[length..], XxHash3.HashToUInt64(destination[..length]));
+        return length + ChecksumBytes;
+    }
+
+    /// <summary>
+    /// Decodes a value; false when the checksum does not match or the layout is inconsistent (the value is
+    /// then corrupt and must not be served).
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> source, out CacheEntryRecord? entry)
+    {
+        entry = null;
+        if (source.Length < HeaderBytes + ChecksumBytes + (4 * sizeof(int)))
+            return false;
+        var body = source[..^ChecksumBytes];
+        if (XxHash3.HashToUInt64(body) != BinaryPrimitives.ReadUInt64LittleEndian(source[^ChecksumBytes..]))
+            return false;
+
+        var r = new SpanReader(body);
+        if (r.Byte() != FormatVersion)
+            return false;
+        var flags = r.Byte();
+        var id = r.Int64();
+        var created = r.Int64();
+        var expires = r.Int64();
+        var inputTokens = r.Int64();
+        var outputTokens = r.Int64();
+        var cost = BitConverter.Int64BitsToDouble(r.Int64());
+        var partitionLow = (ulong)r.Int64();
+        var partitionHigh = (ulong)r.Int64();
+        var scope = r.Bytes(FingerprintBytes);
+        var context = r.Bytes(FingerprintBytes);
+        var exact = r.Bytes(FingerprintBytes);
+        var tenant = r.String();
+        var prompt = r.String();
+        var response = r.String();
+        var tagCount = r.Int32();
+        if (!r.Ok || tagCount < 0 || tagCount > r.Remaining / sizeof(int))
+            return false;
+        var tags = tagCount == 0 ? [] : new string[tagCount];
+        for (var i = 0; i < tagCount; i++)
+            tags[i] = r.String() ?? string.Empty;
+        float[]? vector = null;
+        if ((flags & HasVectorFlag) != 0)
+        {
+            var dims = r.Int32();
+            if (!r.Ok || dims < 0 || dims > r.Remaining / sizeof(float))
+                return false;
+            vector = r.Floats(dims);
+        }
+
+        if (!r.Ok || r.Remaining != 0 || scope is null || context is null || exact is null
+            || tenant is null || prompt is null || response is null)
+            return false;
+
+        entry = new CacheEntryRecord
+        {
+            Id = id,
+            Tenant = tenant,
+            ScopeFingerprint = scope,
+            ContextFingerprint = context,
+            PartitionKey = new UInt128(partitionHigh, partitionLow),
+            ExactKey = exact,
+            Prompt = prompt,
+            Response = response,
+            Tags = tags,
+            CreatedUtcTicks = created,
+            ExpiresUtcTicks = expires,
+            InputTokens = inputTokens,
+            OutputTokens = outputTokens,
+            Cost = cost,
+            Vector = vector,
+        };
+        return true;
+    }
+
+    /// <summary>True when the trailing checksum matches (the value is intact).</summary>
+    public static bool HasValidChecksum(ReadOnlySpan<byte> source) =>
+        source.Length > ChecksumBytes
+        && XxHash3.HashToUInt64(source[..^ChecksumBytes]) == BinaryPrimitives.ReadUInt64LittleEndian(source[^ChecksumBytes..]);
+
+    /// <summary>Reads the entry id of an encoded value without decoding it (no checksum check).</summary>
+    public static bool TryPeekId(ReadOnlySpan<byte> source, out long id)
+    {
+        if (source.Length >= 2 + sizeof(long) && source[0] == FormatVersion)
+        {
+            id = BinaryPrimitives.ReadInt64LittleEndian(source[2..]);
+            return true;
+        }
+
+        id = 0;
+        return false;
+    }
+
+    /// <summary>Reads the exact key (32 bytes) of an encoded value without decoding it.</summary>
+    public static bool TryPeekExactKey(ReadOnlySpan<byte> source, out ReadOnlySpan<byte> exactKey)
+    {
+        const int offset = 2 + (6 * sizeof(long)) + 16 + (2 * FingerprintBytes);
+        if (source.Length >= offset + FingerprintBytes && source[0] == FormatVersion)
+        {
+            exactKey = source.Slice(offset, FingerprintBytes);
+            return true;
+        }
+
+        exactKey = default;
+        return false;
+    }
+
+    private ref struct SpanWriter(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+
+        public int Position { get; private set; }
+
+        public void Byte(byte value) => _buffer[Position++] = value;
+
+        public void Int32(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer[Position..], value);
+            Position += sizeof(int);
+        }
+
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer[Position..], value);
+            Position += sizeof(long);
+        }
+
+        public void Bytes(ReadOnlySpan<byte> value)
+        {
+            value.CopyTo(_buffer[Position..]);
+            Position += value.Length;
+        }
+
+        public void String(string value)
+        {
+            var written = Encoding.UTF8.GetBytes(value, _buffer[(Position + sizeof(int))..]);
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer[Position..], written);
+            Position += sizeof(int) + written;
+        }
+
+        public void Floats(ReadOnlySpan<float> values)
+        {
+            var destination = _buffer.Slice(Position, values.Length * sizeof(float));
+            if (BitConverter.IsLittleEndian)
+            {
+                MemoryMarshal.AsBytes(values).CopyTo(destination);
+            }
+            else
+            {
+                for (var i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteSingleLittleEndian(destination[(i * sizeof(float))..], values[i]);
+            }
+
+            Position += destination.Length;
+        }
+    }
+
+    /// <summary>Bounds-checked reader: a read past the end sets <see cref="Ok"/> to false instead of throwing.</summary>
+    private ref struct SpanReader(ReadOnlySpan<byte> buffer)
+    {
+        private readonly ReadOnlySpan<byte> _buffer = buffer;
+        private int _position;
+
+        public bool Ok { get; private set; } = true;
+
+        public readonly int Remaining => _buffer.Length - _position;
+
+        private bool Take(int count, out ReadOnlySpan<byte> slice)
+        {
+            if (!Ok || count < 0 || count > Remaining)
+            {
+                Ok = false;
+                slice = default;
+                return false;
+            }
+
+            slice = _buffer.Slice(_position, count);
+            _position += count;
+            return true;
+        }
+
+        public byte Byte() => Take(1, out var s) ? s[0] : (byte)0;
+
+        public int Int32() => Take(sizeof(int), out var s) ? BinaryPrimitives.ReadInt32LittleEndian(s) : 0;
+
+        public long Int64() => Take(sizeof(long), out var s) ? BinaryPrimitives.ReadInt64LittleEndian(s) : 0;
+
+        public byte[]? Bytes(int count) => Take(count, out var s) ? s.ToArray() : null;
+
+        public string? String()
+        {
+            var length = Int32();
+            return Take(length, out var s) ? Encoding.UTF8.GetString(s) : null;
+        }
+
+        public float[]? Floats(int count)
+        {
+            if (!Take(count * sizeof(float), out var s))
+                return null;
+            var values = new float[count];
+            if (BitConverter.IsLittleEndian)
+            {
+                s.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(s[(i * sizeof(float))..]);
+            }
+
+            return values;
+        }
+    }
+}
