@@ -14,6 +14,7 @@ root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(EvalPairsCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalTrafficCommand.Create());
+root.Subcommands.Add(EvalIndexCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

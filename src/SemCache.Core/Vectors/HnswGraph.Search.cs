@@ -156,6 +156,12 @@ internal sealed unsafe partial class HnswGraph
     /// </summary>
     private void SearchLayer(VectorArena arena, float* q, uint entry, float entrySimilarity, int ef, int level, SearchScratch scratch, bool skipDeleted)
     {
+        if (level == 0)
+        {
+            SearchLevel0(arena, q, entry, entrySimilarity, ef, scratch, skipDeleted);
+            return;
+        }
+
         var frontier = scratch.Frontier;
         var found = scratch.Found;
         frontier.Clear();
@@ -245,6 +251,92 @@ internal sealed unsafe partial class HnswGraph
                         {
                             lower = found.Top.Similarity;
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SearchLayer"/> for level 0, the hot loop of every query: link records and vectors are read through
+    /// raw pointers hoisted into locals, and the next neighbour's vector is prefetched while the current one is scored.
+    /// </summary>
+    private void SearchLevel0(VectorArena arena, float* q, uint entry, float entrySimilarity, int ef, SearchScratch scratch, bool skipDeleted)
+    {
+        var frontier = scratch.Frontier;
+        var found = scratch.Found;
+        frontier.Clear();
+        found.Clear();
+        var capacity = (uint)arena.Capacity;
+        var vectors = arena.Vectors;
+        var stride = (nuint)_stride;
+        var links0 = arena.Links;
+        var linkStride = (nuint)arena.LinkStride;
+        var maxLinks = arena.LinkStride - 1;
+        var dims = _stride;
+        var visited = scratch.BeginVisit(arena.Capacity, out var generation);
+        ref var marks = ref MemoryMarshal.GetArrayDataReference(visited);
+        ref var deleted = ref MemoryMarshal.GetArrayDataReference(arena.Deleted);
+        Unsafe.Add(ref marks, entry) = generation;
+        frontier.Push(entrySimilarity, entry);
+        var lower = float.NegativeInfinity;
+        if (!skipDeleted || Unsafe.Add(ref deleted, entry) == 0)
+        {
+            found.Push(entrySimilarity, entry);
+            lower = entrySimilarity;
+        }
+
+        while (frontier.Count > 0)
+        {
+            var best = frontier.Top;
+            if (best.Similarity < lower && (found.Count >= ef || !skipDeleted))
+            {
+                break;
+            }
+
+            frontier.Pop();
+            var links = links0 + ((nuint)best.Id * linkStride);
+            var n = Math.Min((int)Volatile.Read(ref *links), maxLinks);
+            links++;
+            if (Sse.IsSupported && n > 0 && links[0] < capacity)
+            {
+                Sse.Prefetch0(vectors + ((nuint)links[0] * stride));
+            }
+
+            for (var j = 0; j < n; j++)
+            {
+                var id = links[j];
+                if (Sse.IsSupported && j + 1 < n)
+                {
+                    var next = links[j + 1];
+                    if (next < capacity)
+                    {
+                        Sse.Prefetch0(vectors + ((nuint)next * stride));
+                    }
+                }
+
+                if (id >= capacity || Unsafe.Add(ref marks, id) == generation)
+                {
+                    continue;
+                }
+
+                Unsafe.Add(ref marks, id) = generation;
+                var s = VectorKernels.Dot(q, vectors + ((nuint)id * stride), dims);
+                if (s > lower || found.Count < ef)
+                {
+                    frontier.Push(s, id);
+                    if (!skipDeleted || Unsafe.Add(ref deleted, id) == 0)
+                    {
+                        found.Push(s, id);
+                        if (found.Count > ef)
+                        {
+                            found.Pop();
+                        }
+                    }
+
+                    if (found.Count > 0)
+                    {
+                        lower = found.Top.Similarity;
                     }
                 }
             }

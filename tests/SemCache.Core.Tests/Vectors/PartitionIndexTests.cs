@@ -204,4 +204,19 @@ public sealed class PartitionIndexTests
             Assert.InRange(self, 425, 429);
         }
     }
+
+    [Fact]
+    public void Contains_and_Keys_follow_adds_replacements_and_removals()
+    {
+        var data = VectorTestData.Clustered(120, Dims, 4, seed: 12);
+        using var index = Build(data, flatLimit: 50);
+        index.Add(5, VectorTestData.Row(data, Dims, 6));
+        index.Remove(7);
+        Assert.True(index.Contains(5));
+        Assert.False(index.Contains(7));
+        Assert.False(index.Contains(500));
+        var keys = index.Keys();
+        Assert.Equal(119, keys.Length);
+        Assert.Equal(Enumerable.Range(0, 120).Where(i => i != 7).Select(i => (long)i), keys.Order());
+    }
 }

@@ -1,0 +1,117 @@
+using BenchmarkDotNet.Attributes;
+using SemCache.Vectors;
+
+namespace SemCache.Benchmarks.Vectors;
+
+/// <summary>Exact scan of a flat partition (the path below FlatSearchLimit).</summary>
+[BenchmarkCategory("Vectors", "FlatScan")]
+[MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
+public class FlatScanBenchmarks
+{
+    private const int Dims = 384;
+    private PartitionIndex _index = null!;
+    private float[] _queries = [];
+    private readonly VectorHit[] _hits = new VectorHit[10];
+    private int _next;
+
+    [Params(256, 2048)]
+    public int Count { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var data = VectorBenchmarkData.Clustered(Count + 64, Dims, 32, seed: 1);
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = int.MaxValue });
+        for (var i = 0; i < Count; i++)
+        {
+            _index.Add(i, data.AsSpan(i * Dims, Dims));
+        }
+
+        _queries = data[(Count * Dims)..];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark]
+    public int Search()
+    {
+        var q = _next++ & 63;
+        return _index.Search(_queries.AsSpan(q * Dims, Dims), _hits);
+    }
+}
+
+/// <summary>HNSW search on 50,000 clustered 384-d vectors (M=16, efConstruction=200), top 10.</summary>
+[BenchmarkCategory("Vectors", "HnswSearch")]
+[MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
+public class HnswSearchBenchmarks
+{
+    private const int Dims = 384;
+    private const int Count = 50_000;
+    private PartitionIndex _index = null!;
+    private float[] _queries = [];
+    private readonly VectorHit[] _hits = new VectorHit[10];
+    private int _next;
+
+    [Params(16, 64, 128)]
+    public int Ef { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var data = VectorBenchmarkData.Clustered(Count + 256, Dims, 500, seed: 2);
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = 0 });
+        _index.AddRange([.. Enumerable.Range(0, Count).Select(i => (long)i)], data.AsSpan(0, Count * Dims), Environment.ProcessorCount);
+        _queries = data[(Count * Dims)..];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark]
+    public int Search()
+    {
+        var q = _next++ & 255;
+        return _index.Search(_queries.AsSpan(q * Dims, Dims), _hits, Ef);
+    }
+}
+
+/// <summary>Single-writer inserts into a 20,000-vector HNSW graph (each invocation inserts 1,000 more).</summary>
+[BenchmarkCategory("Vectors", "HnswInsert")]
+[MinColumn]
+[MedianColumn]
+public class HnswInsertBenchmarks
+{
+    private const int Dims = 384;
+    private const int Base = 20_000;
+    private const int Batch = 1_000;
+    private float[] _data = [];
+    private PartitionIndex _index = null!;
+
+    [GlobalSetup]
+    public void Setup() => _data = VectorBenchmarkData.Clustered(Base + Batch, Dims, 200, seed: 3);
+
+    [IterationSetup]
+    public void BuildBase()
+    {
+        _index?.Dispose();
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = 0 });
+        _index.AddRange([.. Enumerable.Range(0, Base).Select(i => (long)i)], _data.AsSpan(0, Base * Dims), Environment.ProcessorCount);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Insert()
+    {
+        for (var i = 0; i < Batch; i++)
+        {
+            _index.Add(Base + i, _data.AsSpan((Base + i) * Dims, Dims));
+        }
+    }
+}
