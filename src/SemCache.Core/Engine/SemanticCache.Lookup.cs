@@ -56,7 +56,7 @@ internal sealed partial class SemanticCache
 
     public async ValueTask<CacheLookupResult> LookupAsync(CacheLookupRequest request, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         ValidateLookup(request);
         float[]? vector = null;
         if (request.Vector is { } given)

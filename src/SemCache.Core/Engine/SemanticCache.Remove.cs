@@ -13,7 +13,7 @@ internal sealed partial class SemanticCache
 {
     public async ValueTask<long> InvalidateAsync(CacheInvalidation invalidation, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         ArgumentNullException.ThrowIfNull(invalidation);
         RequestValidator.Tenant(invalidation.Tenant);
         if (!_tenants.TryGetValue(invalidation.Tenant, out var tenant))

@@ -13,7 +13,7 @@ internal sealed partial class SemanticCache
 
     public ValueTask<CacheStats> GetStatsAsync(string? tenant, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         if (tenant is not null)
         {
             RequestValidator.Tenant(tenant);
@@ -71,7 +71,7 @@ internal sealed partial class SemanticCache
 
     public async ValueTask<bool> ReportHitAsync(CacheHitFeedback feedback, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         ArgumentNullException.ThrowIfNull(feedback);
         RequestValidator.Tenant(feedback.Tenant);
 

@@ -9,7 +9,7 @@ internal sealed partial class SemanticCache
 {
     public async ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         ArgumentNullException.ThrowIfNull(request);
         RequestValidator.Tenant(request.Tenant);
         _validator.Scope(request.Scope);
@@ -183,7 +183,7 @@ internal sealed partial class SemanticCache
         Func<CancellationToken, ValueTask<CacheFill>> factory,
         CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         ArgumentNullException.ThrowIfNull(factory);
         ValidateLookup(request);
         if (request.Prompt is null) { throw new ArgumentException("GetOrCreate needs a Prompt: it is what gets stored.", "Prompt"); }

@@ -46,6 +46,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly Task _maintenance;
 
     private long _nextId;
+    private int _active;
     private long _totalBytes;
     private int _disposed;
 
@@ -111,6 +112,27 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
+    /// <summary>
+    /// Marks a public operation as running, so that disposal waits for it before it frees the
+    /// indexes' native memory (a search must never run on freed memory).
+    /// </summary>
+    private Operation Enter()
+    {
+        Interlocked.Increment(ref _active);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            Interlocked.Decrement(ref _active);
+            throw new ObjectDisposedException(nameof(SemanticCache));
+        }
+
+        return new Operation(this);
+    }
+
+    private readonly struct Operation(SemanticCache cache) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref cache._active);
+    }
+
     private TenantState TenantFor(string tenant) => _tenants.GetOrAdd(tenant, static t => new TenantState(t));
 
     private static UInt128 Key128(ReadOnlySpan<byte> hash) =>
@@ -118,7 +140,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var operation = Enter();
         await _store.CheckpointAsync(cancellationToken);
         WriteSnapshots(force: false);
     }
@@ -135,6 +157,9 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         {
         }
 
+        // Operations that started before disposal finish first; one that never ends (a stuck
+        // GetOrCreate factory) leaves the indexes to the finalizer rather than freed under it.
+        var drained = SpinWait.SpinUntil(() => Volatile.Read(ref _active) == 0, TimeSpan.FromSeconds(30));
         try
         {
             WriteSnapshots(force: false);
@@ -142,7 +167,11 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         finally
         {
             await _store.DisposeAsync();
-            foreach (var p in _partitions.Values) { p.Dispose(); }
+            if (drained)
+            {
+                foreach (var p in _partitions.Values) { p.Dispose(); }
+            }
+
             _telemetry.Dispose();
             _shutdown.Dispose();
             foreach (var s in _storeStripes) { s.Dispose(); }

@@ -131,4 +131,40 @@ public sealed class LifecycleTests
         Assert.Equal(CacheHitKind.Miss, (await cache.LookupAsync(Lookup("acme", "capital of France please"))).Kind);
         Assert.False(await cache.ReportHitAsync(new CacheHitFeedback("acme", stored.EntryId, Correct: true)));
     }
+    [Fact]
+    public async Task Disposal_waits_for_running_lookups_and_later_calls_are_refused()
+    {
+        var cache = Create(o => o.FlatSearchLimit = 8);
+        for (var i = 0; i < 64; i++) { await cache.StoreAsync(Store("acme", $"question number {i}", $"answer {i}")); }
+        var served = 0;
+        var unexpected = new List<Exception>();
+        var readers = Enumerable.Range(0, 4).Select(r => Task.Run(async () =>
+        {
+            for (var n = 0; ; n++)
+            {
+                try
+                {
+                    var hit = await cache.LookupAsync(Lookup("acme", $"question number {n % 64}"));
+                    Assert.Equal($"answer {n % 64}", hit.Response);
+                    Interlocked.Increment(ref served);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    lock (unexpected) { unexpected.Add(e); }
+                    return;
+                }
+            }
+        })).ToArray();
+        while (Volatile.Read(ref served) < 200) { await Task.Delay(10); }
+
+        await cache.DisposeAsync();
+        await Task.WhenAll(readers);
+
+        Assert.Empty(unexpected);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await cache.LookupAsync(Lookup("acme", "question number 1")));
+    }
 }
