@@ -82,34 +82,17 @@ internal static class PairsFile
             throw new ArgumentOutOfRangeException(nameof(limit), limit, "--limit must not be negative.");
         }
 
-        var pairs = new List<LabelledPair>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        return JsonLines.Read(path, limit, static (root, location) =>
         {
-            lineNumber++;
-            if (limit is { } max && pairs.Count >= max)
-            {
-                break;
-            }
-
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            using var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
             if (!root.TryGetProperty("a", out var a) || !root.TryGetProperty("b", out var b) || !root.TryGetProperty("duplicate", out var duplicate)
                 || a.ValueKind != JsonValueKind.String || b.ValueKind != JsonValueKind.String
                 || duplicate.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {
-                throw new FormatException($"{path}:{lineNumber}: each line must be {{\"a\": string, \"b\": string, \"duplicate\": bool}}.");
+                throw new FormatException($"{location}: each line must be {{\"a\": string, \"b\": string, \"duplicate\": bool}}.");
             }
 
-            pairs.Add(new LabelledPair(a.GetString()!, b.GetString()!, duplicate.GetBoolean()));
-        }
-
-        return pairs;
+            return new LabelledPair(a.GetString()!, b.GetString()!, duplicate.GetBoolean());
+        });
     }
 }
 

@@ -94,32 +94,15 @@ internal static class EvalTrafficCommand
 
     private static List<(string Prompt, string Cluster)> Read(string path, int? limit)
     {
-        var lines = new List<(string, string)>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        return JsonLines.Read(path, limit, static (root, location) =>
         {
-            lineNumber++;
-            if (limit is { } max && lines.Count >= max)
-            {
-                break;
-            }
-
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            using var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
             if (!root.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(prompt.GetString())
                 || !root.TryGetProperty("cluster", out var cluster) || cluster.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
             {
-                throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{path}:{lineNumber}: each line must be {{\"prompt\": non-empty string, \"cluster\": string or number}}."));
+                throw new FormatException($"{location}: each line must be {{\"prompt\": non-empty string, \"cluster\": string or number}}.");
             }
 
-            lines.Add((prompt.GetString()!, cluster.ValueKind == JsonValueKind.String ? cluster.GetString()! : cluster.GetRawText()));
-        }
-
-        return lines;
+            return (prompt.GetString()!, cluster.ValueKind == JsonValueKind.String ? cluster.GetString()! : cluster.GetRawText());
+        });
     }
 }
