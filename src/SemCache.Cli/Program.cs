@@ -19,9 +19,9 @@ try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or UnauthorizedAccessException or Grpc.Core.RpcException or IOException)
+catch (Exception e) when (e is ArgumentException or UnauthorizedAccessException or Grpc.Core.RpcException or IOException or FormatException or System.Text.Json.JsonException)
 {
-    // Operator mistakes (bad option, bad key, server down) get one line, not a stack trace.
+    // Operator mistakes (bad option, bad key, server down, a malformed input file) get one line, not a stack trace.
     await Console.Error.WriteLineAsync("semcache: " + e.Message);
     return 2;
 }

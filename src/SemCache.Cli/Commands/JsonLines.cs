@@ -28,8 +28,21 @@ internal static class JsonLines
                 continue;
             }
 
-            using var document = JsonDocument.Parse(line);
-            items.Add(parse(document.RootElement, string.Create(CultureInfo.InvariantCulture, $"{path}:{lineNumber}")));
+            var location = string.Create(CultureInfo.InvariantCulture, $"{path}:{lineNumber}");
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(line);
+            }
+            catch (JsonException e)
+            {
+                throw new FormatException($"{location}: not a JSON object ({e.Message})", e);
+            }
+
+            using (document)
+            {
+                items.Add(parse(document.RootElement, location));
+            }
         }
 
         return items;
