@@ -66,10 +66,11 @@ internal sealed partial class SemanticCache
         }
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
-        return await LookupCoreAsync(request, keys, vector, cancellationToken);
+        return (await LookupCoreAsync(request, keys, vector, cancellationToken)).Result;
     }
 
-    private async ValueTask<CacheLookupResult> LookupCoreAsync(CacheLookupRequest request, RequestKeys keys, float[]? vector, CancellationToken cancellationToken)
+    /// <summary>The lookup, and the query vector if it had to be computed (so GetOrCreate stores it without embedding twice).</summary>
+    private async ValueTask<(CacheLookupResult Result, float[]? Vector)> LookupCoreAsync(CacheLookupRequest request, RequestKeys keys, float[]? vector, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity("semcache.lookup");
         var started = Stopwatch.GetTimestamp();
@@ -88,7 +89,7 @@ internal sealed partial class SemanticCache
         result ??= CacheLookupResult.Miss();
         Record(tenant, result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         activity?.SetTag("semcache.result", KindName(result.Kind));
-        return result;
+        return (result, vector);
     }
 
     private static string KindName(CacheHitKind kind) => kind switch

@@ -198,7 +198,7 @@ internal sealed partial class SemanticCache
         var flightKey = Key128(keys.ExactKey!);
         while (true)
         {
-            var hit = await LookupCoreAsync(request, keys, vector, cancellationToken);
+            (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
             if (hit.IsHit) { return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false); }
 
             var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -97,4 +97,16 @@ public sealed class GetOrCreateTests
         Assert.Equal("Paris", result.Lookup.Response);
         Assert.True(result.Created);
     }
+    [Fact]
+    public async Task A_miss_embeds_the_prompt_once_for_both_the_lookup_and_the_store()
+    {
+        var embedder = new BagOfWordsEmbedder(Dims);
+        await using var cache = Create(embedder: embedder);
+
+        var result = await cache.GetOrCreateAsync(Lookup("acme", "capital of France"), _ => ValueTask.FromResult(new CacheFill { Response = "Paris" }));
+
+        Assert.True(result.Created);
+        Assert.Equal(1, embedder.Calls);
+        Assert.Equal(CacheHitKind.Semantic, (await cache.LookupAsync(Lookup("acme", "France capital of"))).Kind);
+    }
 }
