@@ -22,7 +22,6 @@ internal sealed partial class SemanticCache
         _nextId = _store.MaxEntryId;
         var snapshots = LoadSnapshots();
         var now = NowTicks;
-        var seen = new HashSet<long>();
         var stale = new List<long>();
         foreach (var record in _store.ScanLive())
         {
@@ -36,7 +35,6 @@ internal sealed partial class SemanticCache
             _nextId = Math.Max(_nextId, record.Id);
             var replaced = Apply(record, tenant, analysis: null);
             if (replaced != 0) { stale.Add(replaced); }
-            seen.Add(record.Id);
         }
 
         // Snapshot members that are no longer live (deleted after the snapshot was taken).
@@ -44,7 +42,7 @@ internal sealed partial class SemanticCache
         {
             foreach (var key in partition.Index.Keys())
             {
-                if (!seen.Contains(key) || !_entries.ContainsKey(key)) { partition.Index.Remove(key); }
+                if (!_entries.ContainsKey(key)) { partition.Index.Remove(key); }
             }
 
             partition.SnapshotVersion = partition.Version;
