@@ -20,11 +20,11 @@ internal sealed partial class SemanticCache
 
             // A tenant that has done nothing yet has zero of everything: not an error, and no
             // different from a tenant whose entries all expired.
-            return ValueTask.FromResult(_tenants.TryGetValue(tenant, out var state) ? StatsOf(state) : new CacheStats { Tenant = tenant });
+            return ValueTask.FromResult(_tenants.TryGetValue(tenant, out var state) ? StatsOf(state, countPartitions: true) : new CacheStats { Tenant = tenant });
         }
 
         var total = new CacheStats();
-        foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state)); }
+        foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
         return ValueTask.FromResult(total with { Partitions = _partitions.Values.Count(p => p.Index.Count > 0) });
     }
 
@@ -45,7 +45,11 @@ internal sealed partial class SemanticCache
         CostSaved = a.CostSaved + b.CostSaved,
     };
 
-    private CacheStats StatsOf(TenantState state)
+    /// <summary>
+    /// One tenant's figures. Counting its partitions scans every partition, so the whole-cache
+    /// total skips it and counts all partitions once.
+    /// </summary>
+    private CacheStats StatsOf(TenantState state, bool countPartitions)
     {
         int entries;
         lock (_gate) { entries = state.Entries.Count; }
@@ -54,7 +58,7 @@ internal sealed partial class SemanticCache
             Tenant = state.Name,
             Entries = entries,
             Bytes = Interlocked.Read(ref state.Bytes),
-            Partitions = _partitions.Values.Count(p => p.Index.Count > 0 && string.Equals(p.Tenant, state.Name, StringComparison.Ordinal)),
+            Partitions = countPartitions ? _partitions.Values.Count(p => p.Index.Count > 0 && string.Equals(p.Tenant, state.Name, StringComparison.Ordinal)) : 0,
             Lookups = Interlocked.Read(ref state.Lookups),
             ExactHits = Interlocked.Read(ref state.ExactHits),
             SemanticHits = Interlocked.Read(ref state.SemanticHits),
