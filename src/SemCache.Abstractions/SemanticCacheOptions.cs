@@ -61,6 +61,19 @@ public sealed class SemanticCacheOptions
     /// </summary>
     public float SimilarityThreshold { get; set; } = 0.90f;
 
+    /// <summary>
+    /// Width of the borderline band above the similarity threshold (0 to 1). When an
+    /// <see cref="ICandidateRescorer"/> is registered, a verified candidate whose similarity is
+    /// below threshold + band is re-scored before it is served. Default 0.05.
+    /// </summary>
+    public float RescoreBand { get; set; } = 0.05f;
+
+    /// <summary>
+    /// Score (0 to 1) a re-scored borderline candidate needs to be served; below it the candidate
+    /// is vetoed with <c>veto:rescore</c>. Default 0.5.
+    /// </summary>
+    public float RescoreMinScore { get; set; } = 0.5f;
+
     /// <summary>How many nearest candidates are verified per lookup. Default 4.</summary>
     public int MaxCandidates { get; set; } = 4;
 
