@@ -32,6 +32,19 @@ public enum CacheEvictionPolicy
     CostAware = 1,
 }
 
+/// <summary>Which of several answers kept for one prompt a hit returns (see <see cref="SemanticCacheOptions.MaxAnswersPerPrompt"/>).</summary>
+public enum CacheAnswerSelection
+{
+    /// <summary>One chosen uniformly at random on every hit.</summary>
+    Random,
+
+    /// <summary>Each in turn, newest first.</summary>
+    RoundRobin,
+
+    /// <summary>Always the newest.</summary>
+    Newest,
+}
+
 /// <summary>Options of the embedded engine. Validated at start: an invalid value fails with a message naming it.</summary>
 public sealed class SemanticCacheOptions
 {
@@ -73,6 +86,18 @@ public sealed class SemanticCacheOptions
     /// is vetoed with <c>veto:rescore</c>. Default 0.5.
     /// </summary>
     public float RescoreMinScore { get; set; } = 0.5f;
+
+    /// <summary>
+    /// For requests sampled with <see cref="CacheSampling.Temperature"/> above 0, how many answers
+    /// are kept per prompt (1 to 64). Default 1: a store replaces the earlier answer. Above 1, each
+    /// store of the same prompt (same scope and context) adds its answer and drops the oldest beyond
+    /// the limit, and a hit returns one of them chosen by <see cref="AnswerSelection"/>, so cached
+    /// traffic keeps the variety a sampled model gives.
+    /// </summary>
+    public int MaxAnswersPerPrompt { get; set; } = 1;
+
+    /// <summary>Which answer a hit returns when several are kept for a prompt. Default <see cref="CacheAnswerSelection.Random"/>.</summary>
+    public CacheAnswerSelection AnswerSelection { get; set; } = CacheAnswerSelection.Random;
 
     /// <summary>How many nearest candidates are verified per lookup. Default 4.</summary>
     public int MaxCandidates { get; set; } = 4;

@@ -15,7 +15,8 @@ public static class SemanticCacheEngine
     /// Opens (and, after a crash, recovers) the cache in <see cref="SemanticCacheOptions.DataDirectory"/>.
     /// Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any invalid option,
     /// and <see cref="InvalidOperationException"/> when no embedder is given and requests do not bring vectors.
-    /// <paramref name="verifier"/> sets the verifier's rules (all on by default).
+    /// <paramref name="verifier"/> sets the verifier's rules (all on by default); <paramref name="rescorer"/>,
+    /// when given, re-scores borderline candidates (see <see cref="SemanticCacheOptions.RescoreBand"/>).
     /// </summary>
     public static IEmbeddedSemanticCache Open(
         SemanticCacheOptions options,
@@ -23,7 +24,8 @@ public static class SemanticCacheEngine
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
-        VerifierOptions? verifier = null)
+        VerifierOptions? verifier = null,
+        ICandidateRescorer? rescorer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         SemanticCache.ThrowIfUnusable(options, embedder);
@@ -32,7 +34,7 @@ public static class SemanticCacheEngine
         var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"));
         try
         {
-            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier);
+            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer);
         }
         catch
         {

@@ -18,6 +18,7 @@ public static class SemanticCacheServiceCollectionExtensions
     /// naming it. The engine uses the registered <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>
     /// (e.g. <c>.AddOnnxEmbedder()</c>) unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
     /// The verifier's rules come from <c>IOptions&lt;VerifierOptions&gt;</c> (configure or bind them; all on by default).
+    /// A registered <see cref="ICandidateRescorer"/> (e.g. <c>.AddOnnxCrossEncoder(...)</c>) re-scores borderline candidates.
     /// </summary>
     public static ISemanticCacheBuilder AddSemanticCache(this IServiceCollection services, Action<SemanticCacheOptions>? configure = null)
     {
@@ -38,7 +39,8 @@ public static class SemanticCacheServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<IMeterFactory>(),
-            sp.GetRequiredService<IOptions<VerifierOptions>>().Value));
+            sp.GetRequiredService<IOptions<VerifierOptions>>().Value,
+            sp.GetService<ICandidateRescorer>()));
         services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
         return new SemanticCacheBuilder(services);
     }

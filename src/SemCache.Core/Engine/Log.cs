@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Information, "Wrote {Count} index snapshots in {Milliseconds} ms")]
     public static partial void SnapshotsWritten(ILogger logger, int count, long milliseconds);
+
+    [LoggerMessage(9, LogLevel.Warning, "The candidate re-scorer failed; the borderline candidate is treated as a miss")]
+    public static partial void RescoreFailed(ILogger logger, Exception exception);
 }

@@ -83,7 +83,7 @@ internal sealed partial class SemanticCache
         if (result is null && request.Mode == CacheLookupMode.ExactAndSemantic)
         {
             vector ??= await EmbedAsync(request.Prompt!, "Prompt", cancellationToken);
-            result = Semantic(request, keys, vector, now);
+            result = await SemanticAsync(request, keys, vector, now, cancellationToken);
         }
 
         result ??= CacheLookupResult.Miss();
@@ -108,10 +108,7 @@ internal sealed partial class SemanticCache
 
         // The hash matched; the stored prompt and scope must match too, so a collision can never
         // serve another prompt's answer.
-        if (!string.Equals(record.Tenant, request.Tenant, StringComparison.Ordinal)
-            || !record.ScopeFingerprint.AsSpan().SequenceEqual(keys.ScopeFingerprint)
-            || !record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
-            || !string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal))
+        if (!string.Equals(record.Tenant, request.Tenant, StringComparison.Ordinal) || !SamePrompt(record, keys))
         {
             return null;
         }
@@ -119,7 +116,12 @@ internal sealed partial class SemanticCache
         return Hit(CacheHitKind.Exact, meta, record, 1f, ["exact"], now);
     }
 
-    private CacheLookupResult? Semantic(CacheLookupRequest request, RequestKeys keys, float[] vector, long now)
+    private static bool SamePrompt(CacheEntryRecord record, RequestKeys keys) =>
+        record.ScopeFingerprint.AsSpan().SequenceEqual(keys.ScopeFingerprint)
+        && record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
+        && string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal);
+
+    private async ValueTask<CacheLookupResult?> SemanticAsync(CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken)
     {
         if (keys.Tenant is null || !_partitions.TryGetValue(keys.PartitionKey, out var partition)) { return null; }
         var threshold = request.MinSimilarity ?? _options.SimilarityThreshold;
@@ -176,6 +178,21 @@ internal sealed partial class SemanticCache
                 }
 
                 if (record is null && !TryReadRecord(meta, out record)) { continue; }
+                if (_rescorer is not null && request.Prompt is not null && hit.Similarity < threshold + _options.RescoreBand)
+                {
+                    var rescore = await RescoreAsync(request.Prompt, record.Prompt, cancellationToken);
+                    if (rescore is not { } score || score < _options.RescoreMinScore)
+                    {
+                        var reason = rescore is null ? "veto:rescore-failed" : "veto:rescore";
+                        (vetoes ??= []).Add(reason);
+                        _telemetry.Vetoes.Add(1, new KeyValuePair<string, object?>("rule", reason));
+                        Interlocked.Increment(ref keys.Tenant.Vetoes);
+                        continue;
+                    }
+
+                    reasons.Add(string.Create(CultureInfo.InvariantCulture, $"rescore:{score:0.000}"));
+                }
+
                 _telemetry.HitSimilarity.Record(hit.Similarity);
                 return Hit(CacheHitKind.Semantic, meta, record, hit.Similarity, reasons, now);
             }
@@ -186,6 +203,32 @@ internal sealed partial class SemanticCache
         finally
         {
             ArrayPool<VectorHit>.Shared.Return(hits);
+        }
+    }
+
+    /// <summary>
+    /// The re-scorer's verdict on one borderline candidate, or null when it failed: a failing
+    /// re-scorer turns borderline candidates into misses (a wrong answer is worse than a miss)
+    /// instead of failing the lookup.
+    /// </summary>
+    private async ValueTask<float?> RescoreAsync(string query, string candidate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var scores = await _rescorer!.ScoreAsync(query, [candidate], cancellationToken);
+            return scores is [var score] && float.IsFinite(score) ? score : throw new InvalidOperationException(
+                $"The candidate re-scorer returned {scores?.Length ?? 0} scores for one candidate, or a score that is not a number.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Any re-scorer failure is logged and makes the candidate a miss.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.RescoreFailed(_logger, e);
+            return null;
         }
     }
 
@@ -232,15 +275,29 @@ internal sealed partial class SemanticCache
         }
     }
 
-    private static CacheLookupResult Hit(CacheHitKind kind, EntryMeta meta, CacheEntryRecord record, float similarity, IReadOnlyList<string> reasons, long now)
+    private CacheLookupResult Hit(CacheHitKind kind, EntryMeta meta, CacheEntryRecord record, float similarity, IReadOnlyList<string> reasons, long now)
     {
         Interlocked.Exchange(ref meta.LastAccessTicks, now);
-        Interlocked.Increment(ref meta.Hits);
+        var hits = Interlocked.Increment(ref meta.Hits);
+        var response = record.Response;
+        if (record.EarlierResponses.Count > 0)
+        {
+            var count = record.EarlierResponses.Count + 1;
+            var pick = _options.AnswerSelection switch
+            {
+                CacheAnswerSelection.RoundRobin => (int)((uint)(hits - 1) % (uint)count),
+                CacheAnswerSelection.Newest => 0,
+                _ => Random.Shared.Next(count),
+            };
+            response = pick == 0 ? record.Response : record.EarlierResponses[pick - 1];
+            reasons = [.. reasons, string.Create(CultureInfo.InvariantCulture, $"answer:{pick + 1}/{count}")];
+        }
+
         return new CacheLookupResult
         {
             Kind = kind,
             EntryId = meta.Id,
-            Response = record.Response,
+            Response = response,
             Similarity = similarity,
             Age = TimeSpan.FromTicks(Math.Max(0, now - meta.CreatedTicks)),
             Usage = new CacheUsage(meta.InputTokens, meta.OutputTokens, meta.Cost),

@@ -36,10 +36,13 @@ internal sealed partial class SemanticCache
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
         var fill = new CacheFill { Response = request.Response, Tags = request.Tags, TimeToLive = request.TimeToLive, Usage = request.Usage };
-        return await StoreCoreAsync(request.Prompt, keys, vector, fill, cancellationToken);
+        return await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
     }
 
-    private async ValueTask<CacheStoreResult> StoreCoreAsync(string prompt, RequestKeys keys, float[] vector, CacheFill fill, CancellationToken cancellationToken)
+    /// <summary>Sampled requests may keep several answers per prompt; deterministic ones keep one.</summary>
+    private bool KeepsSeveralAnswers(CacheScope scope) => _options.MaxAnswersPerPrompt > 1 && scope.Sampling?.Temperature > 0;
+
+    private async ValueTask<CacheStoreResult> StoreCoreAsync(string prompt, RequestKeys keys, float[] vector, CacheFill fill, bool keepEarlierAnswers, CancellationToken cancellationToken)
     {
         var tenant = keys.Tenant!;
         var exactKey = keys.ExactKey!;
@@ -58,6 +61,7 @@ internal sealed partial class SemanticCache
         {
             ThrowIfDisposed();
             id = Interlocked.Increment(ref _nextId);
+            var earlier = keepEarlierAnswers ? EarlierAnswers(keys) : [];
             var record = new CacheEntryRecord
             {
                 Id = id,
@@ -68,6 +72,7 @@ internal sealed partial class SemanticCache
                 ExactKey = exactKey,
                 Prompt = prompt,
                 Response = fill.Response,
+                EarlierResponses = earlier,
                 Tags = tags,
                 CreatedUtcTicks = now,
                 ExpiresUtcTicks = ttl is { } life ? now + life.Ticks : 0,
@@ -94,6 +99,28 @@ internal sealed partial class SemanticCache
         if (_options.LogSensitiveData) { Log.StoredSensitive(_logger, id, prompt); }
         await EnforceCapacityAsync(tenant, cancellationToken);
         return new CacheStoreResult(id, replaced != 0);
+    }
+
+    /// <summary>
+    /// The answers of the live entry for the same prompt, newest first, that the new store keeps
+    /// beside its own (at most <see cref="SemanticCacheOptions.MaxAnswersPerPrompt"/> in all). Runs
+    /// under the key's store stripe, so no other store of the prompt interleaves.
+    /// </summary>
+    private string[] EarlierAnswers(RequestKeys keys)
+    {
+        long previous;
+        lock (_gate)
+        {
+            if (!_exact.TryGetValue(Key128(keys.ExactKey!), out previous)) { return []; }
+        }
+
+        if (!_entries.TryGetValue(previous, out var meta) || meta.IsExpired(NowTicks) || !TryReadRecord(meta, out var record)
+            || !SamePrompt(record, keys))
+        {
+            return [];
+        }
+
+        return [.. new[] { record.Response }.Concat(record.EarlierResponses).Take(_options.MaxAnswersPerPrompt - 1)];
     }
 
     /// <summary>Adds a stored record to memory: entry map, lists, tags, exact map, expiry queue, index. Returns the id it replaced, or 0.</summary>
@@ -225,7 +252,7 @@ internal sealed partial class SemanticCache
                 _validator.TimeToLive(fill.TimeToLive);
                 RequestValidator.Usage(fill.Usage);
                 vector ??= await EmbedAsync(request.Prompt, "Prompt", cancellationToken);
-                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, cancellationToken);
+                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
                 var result = new CacheLookupResult
                 {
                     Kind = CacheHitKind.Miss,

@@ -29,6 +29,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly TimeProvider _time;
     private readonly RequestValidator _validator;
     private readonly PromptVerifier _verifier;
+    private readonly ICandidateRescorer? _rescorer;
     private readonly SemCacheTelemetry _telemetry;
     private readonly VectorIndexOptions _indexOptions;
     private readonly string? _indexDirectory;
@@ -57,7 +58,8 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         ILogger? logger = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
-        VerifierOptions? verifierOptions = null)
+        VerifierOptions? verifierOptions = null,
+        ICandidateRescorer? rescorer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -69,6 +71,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         _time = timeProvider ?? TimeProvider.System;
         _validator = new RequestValidator(options);
         _verifier = new PromptVerifier(verifierOptions ?? new VerifierOptions());
+        _rescorer = rescorer;
         _telemetry = new SemCacheTelemetry(meterFactory, () => _entries.Count, () => Interlocked.Read(ref _totalBytes));
         _indexOptions = new VectorIndexOptions
         {

@@ -41,6 +41,18 @@ internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticC
             yield return P + nameof(o.SimilarityThreshold) + $" must be from 0 to 1 (was {o.SimilarityThreshold}).";
         }
 
+        if (!float.IsFinite(o.RescoreBand) || o.RescoreBand is < 0 or > 1)
+        {
+            yield return P + nameof(o.RescoreBand) + $" must be from 0 to 1 (was {o.RescoreBand}).";
+        }
+
+        if (!float.IsFinite(o.RescoreMinScore) || o.RescoreMinScore is < 0 or > 1)
+        {
+            yield return P + nameof(o.RescoreMinScore) + $" must be from 0 to 1 (was {o.RescoreMinScore}).";
+        }
+
+        if (o.MaxAnswersPerPrompt is < 1 or > 64) { yield return P + nameof(o.MaxAnswersPerPrompt) + $" must be from 1 to 64 (was {o.MaxAnswersPerPrompt})."; }
+        if (!Enum.IsDefined(o.AnswerSelection)) { yield return P + nameof(o.AnswerSelection) + $" has the unknown value {o.AnswerSelection}."; }
         if (o.MaxCandidates is < 1 or > 256) { yield return P + nameof(o.MaxCandidates) + $" must be from 1 to 256 (was {o.MaxCandidates})."; }
         if (o.FlatSearchLimit is < 0 or > 1_000_000) { yield return P + nameof(o.FlatSearchLimit) + $" must be from 0 to 1,000,000 (was {o.FlatSearchLimit})."; }
         if (o.HnswM is < 2 or > 128) { yield return P + nameof(o.HnswM) + $" must be from 2 to 128 (was {o.HnswM})."; }

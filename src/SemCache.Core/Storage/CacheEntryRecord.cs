@@ -28,6 +28,12 @@ internal sealed class CacheEntryRecord
 
     public required string Response { get; init; }
 
+    /// <summary>
+    /// Answers stored earlier for the same prompt, newest first, kept beside <see cref="Response"/>
+    /// when several answers per prompt are allowed (sampled requests); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> EarlierResponses { get; init; } = [];
+
     public required IReadOnlyList<string> Tags { get; init; }
 
     public required long CreatedUtcTicks { get; init; }
@@ -46,6 +52,6 @@ internal sealed class CacheEntryRecord
 
     /// <summary>Bytes the entry accounts for in capacity limits.</summary>
     public long SizeInBytes =>
-        96 + ((Prompt.Length + Response.Length) * 2L) + (Vector?.Length * 4L ?? 0) + Tenant.Length * 2L
+        96 + ((Prompt.Length + Response.Length) * 2L) + EarlierResponses.Sum(r => 24L + r.Length * 2L) + (Vector?.Length * 4L ?? 0) + Tenant.Length * 2L
         + Tags.Sum(t => 24L + t.Length * 2L);
 }

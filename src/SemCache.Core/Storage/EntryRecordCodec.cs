@@ -9,14 +9,16 @@ namespace SemCache.Storage;
 /// Binary form of a <see cref="CacheEntryRecord"/> (format 1, little endian):
 /// <c>u8 format, u8 flags, i64 id, i64 created, i64 expires, i64 input tokens, i64 output tokens, f64 cost,
 /// u128 partition, 32 B scope, 32 B context, 32 B exact key, str tenant, str prompt, str response,
-/// i32 tag count, str tags..., [i32 dims, f32 vector...], u64 XxHash3 of everything before it</c>,
-/// where <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
+/// i32 tag count, str tags..., [i32 answer count, str earlier answers...], [i32 dims, f32 vector...],
+/// u64 XxHash3 of everything before it</c>, where the bracketed parts are present when their flag is set,
+/// and <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
 /// corrupted value detectable, so it is never served.
 /// </summary>
 internal static class EntryRecordCodec
 {
     public const byte FormatVersion = 1;
     private const byte HasVectorFlag = 1;
+    private const byte HasEarlierResponsesFlag = 2;
     private const int FingerprintBytes = 32;
     private const int ChecksumBytes = sizeof(ulong);
     private const int HeaderBytes = 2 + (6 * sizeof(long)) + 16 + (3 * FingerprintBytes);
@@ -31,6 +33,13 @@ internal static class EntryRecordCodec
         length += sizeof(int);
         foreach (var tag in entry.Tags)
             length += sizeof(int) + Encoding.UTF8.GetByteCount(tag);
+        if (entry.EarlierResponses.Count > 0)
+        {
+            length += sizeof(int);
+            foreach (var answer in entry.EarlierResponses)
+                length += sizeof(int) + Encoding.UTF8.GetByteCount(answer);
+        }
+
         if (entry.Vector is { } vector)
             length += sizeof(int) + (vector.Length * (long)sizeof(float));
         return length > int.MaxValue / 2 ? int.MaxValue / 2 : (int)length;
@@ -41,7 +50,7 @@ internal static class EntryRecordCodec
     {
         var w = new SpanWriter(destination);
         w.Byte(FormatVersion);
-        w.Byte(entry.Vector is null ? (byte)0 : HasVectorFlag);
+        w.Byte((byte)((entry.Vector is null ? 0 : HasVectorFlag) | (entry.EarlierResponses.Count == 0 ? 0 : HasEarlierResponsesFlag)));
         w.Int64(entry.Id);
         w.Int64(entry.CreatedUtcTicks);
         w.Int64(entry.ExpiresUtcTicks);
@@ -59,6 +68,13 @@ internal static class EntryRecordCodec
         w.Int32(entry.Tags.Count);
         foreach (var tag in entry.Tags)
             w.String(tag);
+        if (entry.EarlierResponses.Count > 0)
+        {
+            w.Int32(entry.EarlierResponses.Count);
+            foreach (var answer in entry.EarlierResponses)
+                w.String(answer);
+        }
+
         if (entry.Vector is { } vector)
         {
             w.Int32(vector.Length);
@@ -87,6 +103,8 @@ internal static class EntryRecordCodec
         if (r.Byte() != FormatVersion)
             return false;
         var flags = r.Byte();
+        if ((flags & ~(HasVectorFlag | HasEarlierResponsesFlag)) != 0)
+            return false;
         var id = r.Int64();
         var created = r.Int64();
         var expires = r.Int64();
@@ -107,6 +125,21 @@ internal static class EntryRecordCodec
         var tags = tagCount == 0 ? [] : new string[tagCount];
         for (var i = 0; i < tagCount; i++)
             tags[i] = r.String() ?? string.Empty;
+        string[] earlier = [];
+        if ((flags & HasEarlierResponsesFlag) != 0)
+        {
+            var answerCount = r.Int32();
+            if (!r.Ok || answerCount <= 0 || answerCount > r.Remaining / sizeof(int))
+                return false;
+            earlier = new string[answerCount];
+            for (var i = 0; i < answerCount; i++)
+            {
+                if (r.String() is not { } answer)
+                    return false;
+                earlier[i] = answer;
+            }
+        }
+
         float[]? vector = null;
         if ((flags & HasVectorFlag) != 0)
         {
@@ -130,6 +163,7 @@ internal static class EntryRecordCodec
             ExactKey = exact,
             Prompt = prompt,
             Response = response,
+            EarlierResponses = earlier,
             Tags = tags,
             CreatedUtcTicks = created,
             ExpiresUtcTicks = expires,

@@ -15,6 +15,7 @@ public sealed class EntryRecordCodecTests
         ExactKey = Hash("exact"),
         Prompt = "Flüge von New York nach Florida? 東京 \u0000 end",
         Response = "Antwort ✓ 𝄞",
+        EarlierResponses = ["older ✓", string.Empty, "oldest 🙂"],
         Tags = ["a", "", "τ", "tag with spaces"],
         CreatedUtcTicks = 638_123_456_789_000_000,
         ExpiresUtcTicks = 638_999_999_999_000_000,

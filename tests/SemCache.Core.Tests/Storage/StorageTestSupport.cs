@@ -68,6 +68,7 @@ internal static class StorageTestSupport
         Assert.Equal(expected.ExactKey, actual.ExactKey);
         Assert.Equal(expected.Prompt, actual.Prompt);
         Assert.Equal(expected.Response, actual.Response);
+        Assert.Equal(expected.EarlierResponses, actual.EarlierResponses);
         Assert.Equal(expected.Tags, actual.Tags);
         Assert.Equal(expected.CreatedUtcTicks, actual.CreatedUtcTicks);
         Assert.Equal(expected.ExpiresUtcTicks, actual.ExpiresUtcTicks);
