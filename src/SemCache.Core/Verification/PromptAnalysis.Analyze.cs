@@ -51,6 +51,7 @@ internal sealed partial class PromptAnalysis
                 i = Classify(i);
             }
 
+            analysis.Question = FirstQuestionKind();
             CollectEntities(germanCase);
             CollectQuotes();
             BuildOrder(analysis);
@@ -190,6 +191,52 @@ internal sealed partial class PromptAnalysis
             }
 
             return i;
+        }
+
+        /// <summary>
+        /// The kind of the first sentence that opens with an interrogative. Only sentence openings
+        /// count: inside a sentence "when", "where" and "how" are mostly conjunctions ("tell me when
+        /// it opens" asks for a time, "call me when it opens" does not).
+        /// </summary>
+        private byte FirstQuestionKind()
+        {
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                var token = tokens[i];
+                if (!token.SentenceStart || token.Unspaced)
+                {
+                    continue;
+                }
+
+                var next = i + 1 < tokens.Count ? tokens[i + 1].Lower : string.Empty;
+                var third = i + 2 < tokens.Count ? tokens[i + 2].Lower : string.Empty;
+                var kind = token.Lower switch
+                {
+                    "why" or "warum" or "wieso" or "weshalb" or "pourquoi" => PromptAnalysis.QuestionKind.Reason,
+                    "how" => next switch
+                    {
+                        // "How much time" and "how many days" ask what "how long" asks.
+                        "many" or "much" when third is "time" or "seconds" or "minutes" or "hours" or "days" or "weeks" or "months" or "years"
+                            => PromptAnalysis.QuestionKind.Duration,
+                        "many" or "much" => PromptAnalysis.QuestionKind.Amount,
+                        "long" => PromptAnalysis.QuestionKind.Duration,
+                        "come" => PromptAnalysis.QuestionKind.Reason,
+                        "old" or "far" or "big" or "often" or "tall" or "fast" or "large" or "small" or "high" => PromptAnalysis.QuestionKind.Amount,
+                        _ => PromptAnalysis.QuestionKind.Manner,
+                    },
+                    "when" or "wann" or "quand" or "cuándo" => PromptAnalysis.QuestionKind.Time,
+                    "where" or "wo" or "où" or "dónde" => PromptAnalysis.QuestionKind.Place,
+                    "who" or "whom" or "whose" or "wer" or "quién" or "quiénes" => PromptAnalysis.QuestionKind.Person,
+                    "what" or "which" when next is "time" or "year" or "date" or "day" => PromptAnalysis.QuestionKind.Time,
+                    _ => PromptAnalysis.QuestionKind.None,
+                };
+                if (kind != PromptAnalysis.QuestionKind.None)
+                {
+                    return kind;
+                }
+            }
+
+            return PromptAnalysis.QuestionKind.None;
         }
 
         /// <summary>

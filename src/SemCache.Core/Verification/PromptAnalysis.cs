@@ -56,6 +56,9 @@ internal sealed partial class PromptAnalysis
     /// <summary>Folded version strings and names with numbers.</summary>
     internal string[] Versions { get; private set; } = [];
 
+    /// <summary>What the prompt's first direct question asks for (<see cref="QuestionKind"/>); 0 when none is recognised.</summary>
+    internal byte Question { get; private set; }
+
     /// <summary>Antonym sides (pair id * 2 + side), sorted and distinct.</summary>
     internal ushort[] Antonyms { get; private set; } = [];
 
@@ -79,6 +82,23 @@ internal sealed partial class PromptAnalysis
 
     /// <summary>Position in <see cref="OrderHashes"/> of each entry of <see cref="SortedOrderHashes"/>.</summary>
     internal ushort[] SortedOrderPositions { get; private set; } = [];
+
+    /// <summary>
+    /// What a question asks for, from its opening interrogative. Only kinds whose answers cannot
+    /// stand in for each other are told apart: "what" and "which" (and yes/no questions) are left
+    /// unclassified, because "What is the way to ..." and "How do I ..." ask the same thing.
+    /// </summary>
+    internal static class QuestionKind
+    {
+        internal const byte None = 0;
+        internal const byte Reason = 1;
+        internal const byte Time = 2;
+        internal const byte Place = 3;
+        internal const byte Person = 4;
+        internal const byte Amount = 5;
+        internal const byte Duration = 6;
+        internal const byte Manner = 7;
+    }
 
     /// <summary>Flags of an order token.</summary>
     internal static class OrderFlag

@@ -73,6 +73,12 @@ internal sealed partial class PromptVerifier
             vetoes |= VetoReasons.Antonym;
         }
 
+        if (_options.QuestionKind && query.Question != PromptAnalysis.QuestionKind.None
+            && candidate.Question != PromptAnalysis.QuestionKind.None && query.Question != candidate.Question)
+        {
+            vetoes |= VetoReasons.Question;
+        }
+
         if (_options.WordOrder && ArgumentsSwapped(query, candidate))
         {
             vetoes |= VetoReasons.Order;

@@ -18,6 +18,7 @@ internal enum VetoReasons : ushort
     Order = 1 << 8,
     Antonym = 1 << 9,
     NearIdentical = 1 << 10,
+    Question = 1 << 11,
 }
 
 /// <summary>
@@ -28,13 +29,13 @@ internal readonly record struct VerificationResult(VetoReasons Vetoes, float Sim
 {
     // One reason list per veto combination, built on first use, so that the engine can read
     // Reasons on every lookup without allocating.
-    private static readonly IReadOnlyList<string>?[] ReasonLists = new IReadOnlyList<string>?[1 << 11];
+    private static readonly IReadOnlyList<string>?[] ReasonLists = new IReadOnlyList<string>?[1 << 12];
     private static readonly IReadOnlyList<string> PassedList = [RulesPassed];
     /// <summary>Stable reason codes, in the order of <see cref="VetoReasons"/> bits.</summary>
     internal static readonly string[] VetoCodes =
     [
         "veto:number", "veto:unit", "veto:date", "veto:negation", "veto:entity",
-        "veto:quoted", "veto:code", "veto:version", "veto:order", "veto:antonym", "veto:near-identical",
+        "veto:quoted", "veto:code", "veto:version", "veto:order", "veto:antonym", "veto:near-identical", "veto:question",
     ];
 
     /// <summary>Reason code when the verifier is switched off.</summary>

@@ -45,6 +45,14 @@ public sealed class VerifierOptions
     /// </summary>
     public bool WordOrder { get; set; } = true;
 
+    /// <summary>
+    /// Two questions that ask for different kinds of answer veto (<c>veto:question</c>): why
+    /// against how, when against where, who, how many, how long ("How do I reset my password?" /
+    /// "Why do I have to reset my password?"). "What", "which" and yes/no questions never veto,
+    /// since they paraphrase the others.
+    /// </summary>
+    public bool QuestionKind { get; set; } = true;
+
     /// <summary>One prompt holds a key term and the other only its antonym (<c>veto:antonym</c>).</summary>
     public bool Antonyms { get; set; } = true;
 

@@ -249,6 +249,31 @@ public sealed class PromptVerifierTests
         Assert.False(Verifier.Verify(analysis, PromptAnalysis.Analyze(longText.Replace("quick", "quick 7", StringComparison.Ordinal)), 1f).Accepted);
     }
 
+    [Theory]
+    [InlineData("How do I reset my password?", "Why do I have to reset my password?")]
+    [InlineData("Who wrote Hamlet?", "When was Hamlet written?")]
+    [InlineData("When does the museum open?", "Where does the museum open?")]
+    [InlineData("How many people live in Tokyo?", "How do people live in Tokyo?")]
+    [InlineData("How long does it take to boil an egg?", "How do I boil an egg?")]
+    [InlineData("I lost my key. Where can I get a new one?", "I lost my key. When can I get a new one?")]
+    [InlineData("Warum ist der Himmel blau?", "Wann ist der Himmel blau?")]
+    [InlineData("Pourquoi le magasin ferme-t-il ?", "Quand le magasin ferme-t-il ?")]
+    public void Question_rule_vetoes_questions_asking_for_different_kinds_of_answer(string query, string candidate) =>
+        AssertVeto(query, candidate, VetoReasons.Question);
+
+    [Theory]
+    [InlineData("How do I reset my password?", "What is the way to reset my password?")]
+    [InlineData("Why is the sky blue?", "What makes the sky blue?")]
+    [InlineData("How come the sky is blue?", "Why is the sky blue?")]
+    [InlineData("Can I reset my password?", "How can I reset my password?")]
+    [InlineData("Tell me when the museum opens.", "When does the museum open?")]
+    [InlineData("How many moons does Mars have?", "How much moons does Mars have?")]
+    [InlineData("How long does the flight take?", "How many hours does the flight take?")]
+    [InlineData("¿Por qué el cielo es azul?", "¿Por qué es azul el cielo?")]
+    [InlineData("为什么天空是蓝色的？", "天空为什么是蓝的？")]
+    public void Question_rule_accepts_questions_asking_for_the_same_kind_of_answer(string query, string candidate) =>
+        AssertAccepted(query, candidate);
+
     [Fact]
     public void A_switched_off_rule_does_not_veto()
     {
