@@ -162,6 +162,10 @@ public sealed class PromptVerifierTests
     [InlineData("How do I enable dark mode?", "How do I disable dark mode?")]
     [InlineData("Cake recipes with sugar", "Cake recipes without sugar")]
     [InlineData("Gâteau avec sucre", "Gâteau sans sucre")]
+    [InlineData("How can I gain weight quickly?", "How can I lose weight quickly?")]
+    [InlineData("What are the advantages of remote work?", "What are the disadvantages of remote work?")]
+    [InlineData("What are the pros of living in a city?", "What are the cons of living in a city?")]
+    [InlineData("Why do introverts like quiet places?", "Why do extroverts like quiet places?")]
     public void Antonym_rule_vetoes_opposite_key_terms(string query, string candidate) =>
         AssertVeto(query, candidate, VetoReasons.Antonym);
 
@@ -192,6 +196,12 @@ public sealed class PromptVerifierTests
     [Fact]
     public void Swapped_repeated_words_veto_between_near_identical_prompts() =>
         AssertVeto("The cap colour varies from brown to yellow , often with a brown spot on the cap .", "The cap colour varies from brown to brown , often with a yellow spot on the cap .", VetoReasons.Order);
+
+    [Theory]
+    [InlineData("How do I lose weight fast?", "What is the quickest way to lose weight?")]
+    [InlineData("What are the benefits of yoga?", "What are the advantages of doing yoga?")]
+    public void Antonym_rule_accepts_the_same_side_in_other_words(string query, string candidate) =>
+        AssertAccepted(query, candidate);
 
     [Fact]
     public void Antonym_rule_accepts_when_both_terms_appear_on_both_sides() =>
