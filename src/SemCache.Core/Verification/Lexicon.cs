@@ -314,7 +314,7 @@ internal static class Lexicon
             (["cheap", "cheaper", "cheapest", "inexpensive"], ["expensive"]),
             (["easy", "easier", "easiest"], ["hard", "harder", "hardest", "difficult"]),
             (["light"], ["dark"]),
-            (["love"], ["hate"]),
+            (["love", "like", "likes", "liked"], ["hate", "dislike", "dislikes"]),
             (["start"], ["stop"]),
             (["include"], ["exclude"]),
             (["install"], ["uninstall"]),

@@ -166,6 +166,7 @@ public sealed class PromptVerifierTests
     [InlineData("What are the advantages of remote work?", "What are the disadvantages of remote work?")]
     [InlineData("What are the pros of living in a city?", "What are the cons of living in a city?")]
     [InlineData("Why do introverts like quiet places?", "Why do extroverts like quiet places?")]
+    [InlineData("Why do people like Hillary Clinton?", "Why do people hate Hillary Clinton?")]
     public void Antonym_rule_vetoes_opposite_key_terms(string query, string candidate) =>
         AssertVeto(query, candidate, VetoReasons.Antonym);
 
@@ -200,6 +201,7 @@ public sealed class PromptVerifierTests
     [Theory]
     [InlineData("How do I lose weight fast?", "What is the quickest way to lose weight?")]
     [InlineData("What are the benefits of yoga?", "What are the advantages of doing yoga?")]
+    [InlineData("I would like to know why people hate Java.", "Why do people hate Java?")]
     public void Antonym_rule_accepts_the_same_side_in_other_words(string query, string candidate) =>
         AssertAccepted(query, candidate);
 
