@@ -29,7 +29,8 @@ public sealed class OnnxCrossEncoderOptions
 
     /// <summary>
     /// Token window of one pair, <c>[CLS] query [SEP] candidate [SEP]</c> included. A longer pair is
-    /// cut longest-first: tokens are dropped from the end of the longer text until it fits.
+    /// cut longest-first, as the Hugging Face tokenizer does: tokens are dropped from the end of the
+    /// longer text, and of both once they are equally long.
     /// Default 256; 8 to 512.
     /// </summary>
     public int MaxSequenceLength { get; set; } = 256;

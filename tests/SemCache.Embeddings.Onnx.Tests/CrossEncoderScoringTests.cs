@@ -68,7 +68,7 @@ public sealed class CrossEncoderScoringTests
     }
 
     [Theory]
-    [InlineData(20, 20, 7)] // both long: 13 pieces fit, the longer-or-second text loses first → 7 + 6
+    [InlineData(20, 20, 8)] // both long: 13 pieces fit, 6 + 7, the odd one to the second text on a tie
     [InlineData(20, 3, 4)]  // long query: the query is cut to 10, the candidate keeps its 3
     [InlineData(3, 20, 11)] // long candidate: cut to 13 - 3 = 10
     [InlineData(4, 4, 5)]   // fits: nothing cut
@@ -89,31 +89,37 @@ public sealed class CrossEncoderScoringTests
         }
     }
 
+    // Expected values worked out with the Hugging Face fast tokenizer's longest_first rule.
     [Theory]
-    [InlineData(5, 5, 12, 5, 4)]
-    [InlineData(5, 6, 12, 5, 4)]
+    [InlineData(5, 5, 12, 4, 5)]
+    [InlineData(5, 6, 12, 4, 5)]
+    [InlineData(6, 5, 12, 5, 4)]
     [InlineData(9, 2, 12, 7, 2)]
+    [InlineData(2, 9, 12, 2, 7)]
     [InlineData(7, 7, 13, 5, 5)]
-    [InlineData(300, 300, 512, 255, 254)]
+    [InlineData(20, 30, 16, 6, 7)]
+    [InlineData(300, 300, 512, 254, 255)]
     [InlineData(0, 600, 512, 0, 509)]
-    public void Longest_first_truncation_matches_removing_one_piece_at_a_time(int first, int second, int window, int keptFirst, int keptSecond)
+    [InlineData(4, 4, 12, 4, 4)]
+    public void Longest_first_truncation_keeps_the_shorter_text_whole_while_it_needs_at_most_half(int first, int second, int window, int keptFirst, int keptSecond)
     {
-        // The reference: drop the last piece of the longer text (the second on a tie) until the pair fits.
-        var (a, b) = (first, second);
-        while (a + b + 3 > window)
+        Assert.Equal((keptFirst, keptSecond), CrossEncoding.PairEncoder.Truncate(first, second, window));
+    }
+
+    [Fact]
+    public void Longest_first_truncation_fills_the_window_exactly_and_never_grows_a_text()
+    {
+        for (var first = 0; first <= 40; first++)
         {
-            if (a > b)
+            for (var second = 0; second <= 40; second++)
             {
-                a--;
-            }
-            else
-            {
-                b--;
+                var (a, b) = CrossEncoding.PairEncoder.Truncate(first, second, 20);
+
+                Assert.InRange(a, 0, first);
+                Assert.InRange(b, 0, second);
+                Assert.Equal(Math.Min(first + second, 17), a + b);
             }
         }
-
-        Assert.Equal((keptFirst, keptSecond), (a, b));
-        Assert.Equal((keptFirst, keptSecond), CrossEncoding.PairEncoder.Truncate(first, second, window));
     }
 
     [Fact]

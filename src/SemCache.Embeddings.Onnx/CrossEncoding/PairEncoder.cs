@@ -39,34 +39,24 @@ internal sealed class PairEncoder
 
     /// <summary>
     /// How many pieces of each text a pair keeps so that both plus three special tokens fit in
-    /// <paramref name="window"/>: pieces are taken one at a time from the end of whichever text is
-    /// longer (the second on a tie), which is the Hugging Face <c>longest_first</c> truncation.
+    /// <paramref name="window"/>, as the Hugging Face fast tokenizer's <c>longest_first</c> cuts a pair
+    /// (what sentence-transformers feeds its cross-encoders): the shorter text stays whole when it
+    /// needs at most half the room and the longer takes the rest; otherwise each keeps half, and the
+    /// odd piece goes to the longer text (the second on a tie). Pieces are always cut from the end.
     /// </summary>
     public static (int First, int Second) Truncate(int first, int second, int window)
     {
-        var excess = first + second + 3 - window;
-        if (excess <= 0)
+        var room = window - 3;
+        if (first + second <= room)
         {
             return (first, second);
         }
 
-        // Even out the longer text first...
-        var gap = Math.Min(excess, Math.Abs(first - second));
-        if (first > second)
-        {
-            first -= gap;
-        }
-        else
-        {
-            second -= gap;
-        }
-
-        excess -= gap;
-
-        // ...then both lose alternately, the second text first.
-        second -= (excess + 1) / 2;
-        first -= excess / 2;
-        return (first, second);
+        var shorter = Math.Min(first, second);
+        var (keepShorter, keepLonger) = 2 * shorter > room
+            ? (room / 2, (room / 2) + (room % 2))
+            : (shorter, room - shorter);
+        return first > second ? (keepLonger, keepShorter) : (keepShorter, keepLonger);
     }
 
     /// <summary>
