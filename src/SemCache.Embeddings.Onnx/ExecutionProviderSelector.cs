@@ -14,7 +14,8 @@ internal static class ExecutionProviderSelector
         OnnxExecutionProvider configured,
         ICudaProbe probe,
         Func<OnnxExecutionProvider, TSession> create,
-        ILogger logger)
+        ILogger logger,
+        string optionName = "OnnxEmbedderOptions.Provider")
     {
         switch (configured)
         {
@@ -24,7 +25,7 @@ internal static class ExecutionProviderSelector
             case OnnxExecutionProvider.Cuda:
                 if (!probe.IsCudaAvailable(out var missing))
                 {
-                    throw new InvalidOperationException($"OnnxEmbedderOptions.Provider is Cuda but CUDA cannot be used: {missing}.");
+                    throw new InvalidOperationException($"{optionName} is Cuda but CUDA cannot be used: {missing}.");
                 }
 
                 try
@@ -33,7 +34,7 @@ internal static class ExecutionProviderSelector
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    throw new InvalidOperationException($"OnnxEmbedderOptions.Provider is Cuda but the CUDA session could not be created: {ex.Message}", ex);
+                    throw new InvalidOperationException($"{optionName} is Cuda but the CUDA session could not be created: {ex.Message}", ex);
                 }
 
             default:

@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Embedding batch of {Count} inputs failed")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "ONNX cross-encoder ready: model folder {ModelDirectory}, provider {Provider}, max batch {MaxBatchSize}, window {Window} tokens")]
+    public static partial void CrossEncoderReady(ILogger logger, string modelDirectory, OnnxExecutionProvider provider, int maxBatchSize, int window);
 }

@@ -27,8 +27,11 @@ internal sealed class ModelAssets
     /// <summary>vocab.txt content: one token per line, line number = id.</summary>
     public byte[] Vocabulary { get; }
 
-    public static ModelAssets Load(string? modelDirectory) =>
-        modelDirectory is null ? LoadBuiltIn() : LoadFolder(modelDirectory);
+    /// <summary>Loads the built-in model (null) or a model folder.</summary>
+    /// <param name="modelDirectory">The folder, or null for the built-in MiniLM.</param>
+    /// <param name="optionName">The option that named the folder, quoted in error messages.</param>
+    public static ModelAssets Load(string? modelDirectory, string optionName = "OnnxEmbedderOptions.ModelDirectory") =>
+        modelDirectory is null ? LoadBuiltIn() : LoadFolder(modelDirectory, optionName);
 
     private static ModelAssets LoadBuiltIn()
     {
@@ -69,18 +72,18 @@ internal sealed class ModelAssets
         return bytes;
     }
 
-    private static ModelAssets LoadFolder(string modelDirectory)
+    private static ModelAssets LoadFolder(string modelDirectory, string optionName)
     {
         var folder = modelDirectory;
         if (!Directory.Exists(folder))
         {
-            throw new ArgumentException($"OnnxEmbedderOptions.ModelDirectory '{folder}' does not exist.", nameof(modelDirectory));
+            throw new ArgumentException($"{optionName} '{folder}' does not exist.", nameof(modelDirectory));
         }
 
         var model = Path.Combine(folder, "model.onnx");
         if (!File.Exists(model))
         {
-            throw new ArgumentException($"OnnxEmbedderOptions.ModelDirectory '{folder}' has no model.onnx.", nameof(modelDirectory));
+            throw new ArgumentException($"{optionName} '{folder}' has no model.onnx.", nameof(modelDirectory));
         }
 
         var vocab = Path.Combine(folder, "vocab.txt");
@@ -95,7 +98,7 @@ internal sealed class ModelAssets
             return new ModelAssets(null, model, VocabularyFromTokenizerJson(tokenizerJson));
         }
 
-        throw new ArgumentException($"OnnxEmbedderOptions.ModelDirectory '{folder}' has neither vocab.txt nor tokenizer.json.", nameof(modelDirectory));
+        throw new ArgumentException($"{optionName} '{folder}' has neither vocab.txt nor tokenizer.json.", nameof(modelDirectory));
     }
 
     /// <summary>Rewrites the WordPiece vocabulary of a Hugging Face tokenizer.json as vocab.txt lines ordered by id.</summary>

@@ -70,34 +70,9 @@ public static class OnnxEmbedder
         return Math.Max(1, Environment.ProcessorCount / options.IntraOpThreads);
     }
 
-    private static InferenceSession CreateSession(ModelAssets assets, OnnxEmbedderOptions options, OnnxExecutionProvider provider)
-    {
-        var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = options.GraphOptimizationLevel,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = options.InterOpThreads,
-            EnableCpuMemArena = options.EnableCpuMemoryArena,
-        };
-        try
-        {
-            var spinning = options.AllowThreadSpinning ? "1" : "0";
-            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
-            sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
-            if (provider == OnnxExecutionProvider.Cuda)
-            {
-                sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-            }
-
-            return assets.ModelBytes is { } bytes
-                ? new InferenceSession(bytes, sessionOptions)
-                : new InferenceSession(assets.ModelPath!, sessionOptions);
-        }
-        finally
-        {
-            // The session keeps its own copy of what it needs from the options.
-            sessionOptions.Dispose();
-        }
-    }
+    private static InferenceSession CreateSession(ModelAssets assets, OnnxEmbedderOptions options, OnnxExecutionProvider provider) =>
+        OnnxSessionFactory.Create(
+            assets,
+            new OnnxSessionSettings(options.GraphOptimizationLevel, options.IntraOpThreads, options.InterOpThreads, options.AllowThreadSpinning, options.EnableCpuMemoryArena, options.CudaDeviceId),
+            provider);
 }

@@ -45,6 +45,9 @@ internal sealed class WordPieceTokenizer
         ClsId = Special(starts, "[CLS]");
         SepId = Special(starts, "[SEP]");
         UnknownId = Special(starts, "[UNK]");
+
+        // BERT vocabularies put [PAD] at id 0; one without a [PAD] token pads with 0 as well.
+        PadId = starts.TryGetValue("[PAD]", out var pad) ? pad : 0;
         _starts = starts.GetAlternateLookup<ReadOnlySpan<char>>();
         _continuations = continuations.GetAlternateLookup<ReadOnlySpan<char>>();
         _lowerCase = lowerCase;
@@ -60,6 +63,9 @@ internal sealed class WordPieceTokenizer
     public int SepId { get; }
 
     public int UnknownId { get; }
+
+    /// <summary>Id that fills the positions after a shorter input in a padded batch.</summary>
+    public int PadId { get; }
 
     /// <summary>Tokenises <paramref name="text"/> into <paramref name="ids"/> (at least <see cref="MaxSequenceLength"/> long).</summary>
     /// <returns>The token count (special tokens included) and whether the text was cut to the window.</returns>
