@@ -150,7 +150,8 @@ public static class SemCacheServer
     /// Registers the embedded engine, configured from the <c>SemCache</c> section (data directory,
     /// durability, dimensions, thresholds...), with the ONNX MiniLM embedder (section
     /// <c>SemCache:Embedder</c>; CUDA when present, else the CPU) unless
-    /// <c>SemCache:RequestsBringVectors</c> is true.
+    /// <c>SemCache:RequestsBringVectors</c> is true, and with a cross-encoder re-scoring borderline
+    /// candidates when <c>SemCache:CrossEncoder:ModelDirectory</c> is set.
     /// </summary>
     public static void AddEmbeddedEngine(WebApplicationBuilder builder)
     {
@@ -170,6 +171,12 @@ public static class SemCacheServer
         {
             var embedder = configuration.GetSection("SemCache:Embedder");
             cache.AddOnnxEmbedder(options => embedder.Bind(options));
+        }
+
+        var crossEncoder = configuration.GetSection("SemCache:CrossEncoder");
+        if (!string.IsNullOrWhiteSpace(crossEncoder["ModelDirectory"]))
+        {
+            cache.AddOnnxCrossEncoder(options => crossEncoder.Bind(options));
         }
     }
 

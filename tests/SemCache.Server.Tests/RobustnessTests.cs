@@ -58,6 +58,19 @@ public sealed class RobustnessTests
     }
 
     [Fact]
+    public async Task A_configured_cross_encoder_folder_that_does_not_exist_stops_the_start_naming_the_option()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "semcache-no-such-cross-encoder-" + Guid.NewGuid().ToString("N"));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ServerHost.StartAsync(
+            engine: true,
+            settings: new Dictionary<string, string?> { ["SemCache:CrossEncoder:ModelDirectory"] = missing }));
+
+        Assert.Contains("ModelDirectory", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Raw_HTTP_requests_that_are_not_gRPC_do_not_reach_the_engine()
     {
         await using var host = await ServerHost.StartAsync();

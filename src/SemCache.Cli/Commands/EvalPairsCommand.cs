@@ -29,6 +29,7 @@ internal static class EvalPairsCommand
             config,
         };
         var embedderOptions = EmbedderCli.AddOptions(command);
+        var crossEncoderOptions = CrossEncoderCli.AddOptions(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var modeName = parseResult.GetValue(mode);
@@ -42,30 +43,12 @@ internal static class EvalPairsCommand
             var loaded = PairsFile.Read(parseResult.GetValue(pairs)!.FullName, parseResult.GetValue(limit));
             var settings = parseResult.GetValue(config) is { } file ? CacheConfigurationFile.Read(file.FullName) : CacheConfigurationFile.Defaults();
             using var embedder = EmbedderCli.CreateGenerator(parseResult, embedderOptions);
-            var report = await PairEvaluator.RunAsync(loaded, pooled, embedder, settings, Console.Error, cancellationToken).ConfigureAwait(false);
+            using var rescoring = CrossEncoderCli.Create(parseResult, crossEncoderOptions);
+            var report = await PairEvaluator.RunAsync(loaded, pooled, embedder, settings, Console.Error, cancellationToken, rescoring).ConfigureAwait(false);
             report.WriteJson(Console.OpenStandardOutput());
             return 0;
         });
         return command;
-    }
-}
-
-/// <summary>Opens the embedded engine with explicit verifier settings (the public factory uses the defaults).</summary>
-internal static class EvalEngine
-{
-    public static IEmbeddedSemanticCache Open(SemanticCacheOptions options, IOnnxEmbeddingGenerator embedder, VerifierOptions verifier)
-    {
-        SemanticCache.ThrowIfUnusable(options, embedder);
-        var store = EntryStoreFactory.Open(options);
-        try
-        {
-            return new SemanticCache(options, store, embedder, verifierOptions: verifier);
-        }
-        catch
-        {
-            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw;
-        }
     }
 }
 
@@ -160,7 +143,8 @@ internal static class PairEvaluator
         IOnnxEmbeddingGenerator embedder,
         CacheConfiguration settings,
         TextWriter? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        CrossEncoderCli.Rescoring? rescoring = null)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(embedder);
@@ -176,9 +160,10 @@ internal static class PairEvaluator
             Dimensions = embedder.Dimensions,
             SimilarityThreshold = settings.SimilarityThreshold,
         };
+        rescoring?.Apply(options);
         try
         {
-            await using var cache = EvalEngine.Open(options, embedder, settings.Verifier);
+            await using var cache = SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);
             return pooled
                 ? await PooledAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false)
                 : await IsolatedAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false);

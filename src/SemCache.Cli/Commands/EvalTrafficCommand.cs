@@ -28,11 +28,13 @@ internal static class EvalTrafficCommand
             config,
         };
         var embedderOptions = EmbedderCli.AddOptions(command);
+        var crossEncoderOptions = CrossEncoderCli.AddOptions(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var traffic = Read(parseResult.GetValue(prompts)!.FullName, parseResult.GetValue(limit));
             var settings = parseResult.GetValue(config) is { } file ? CacheConfigurationFile.Read(file.FullName) : CacheConfigurationFile.Defaults();
             using var embedder = EmbedderCli.CreateGenerator(parseResult, embedderOptions);
+            using var rescoring = CrossEncoderCli.Create(parseResult, crossEncoderOptions);
 
             // A fixed, seeded order: the same file and seed replay identically.
             var order = Enumerable.Range(0, traffic.Count).ToArray();
@@ -46,10 +48,11 @@ internal static class EvalTrafficCommand
                 Dimensions = embedder.Dimensions,
                 SimilarityThreshold = settings.SimilarityThreshold,
             };
+            rescoring?.Apply(options);
             int hits = 0, correct = 0;
             try
             {
-                await using var cache = EvalEngine.Open(options, embedder, settings.Verifier);
+                await using var cache = SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);
                 var scope = new CacheScope { Model = "eval" };
                 var clusterOfEntry = new Dictionary<long, string>();
                 for (var k = 0; k < order.Length; k++)
