@@ -60,14 +60,15 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
     }
 
     /// <summary>
-    /// GPTCache mock data, pooled: all 999 originals in one scope, each paraphrase looked up. The
-    /// issue's bars (recall 90 %, wrong entries 1 %) cannot be met by any MiniLM threshold on this
-    /// file: a plain cosine threshold reaches at most 94 % recall (at 0.70) with 5.5 % wrong-entry
-    /// hits, and gets under 1 % wrong entries only above 0.94, with recall under 49 %; many originals
-    /// are near copies of each other. Measured with the verifier: at 0.86 recall 67.8 % and 3.9 %
-    /// wrong entries, at 0.90 recall 57.8 % and 2.4 %. The gate holds either default threshold to
-    /// that operating point with a margin: recall at least 55 %, wrong entries at most 4.5 %
-    /// (cosine alone at 0.86: 4.2 %).
+    /// GPTCache mock data, pooled: all 964 distinct originals in one scope, each caching its own
+    /// answer, and each paraphrase looked up. The bars (recall 90 %, wrong entries 1 %)
+    /// cannot be met with MiniLM on this file: the nearest original is the right one for only 94.3 %
+    /// of the paraphrases, a plain cosine threshold reaches 91 % recall only at 0.80 with 5.1 %
+    /// wrong-entry hits, and 240 originals have another original at cosine 0.90 or more
+    /// (benchmarks/data/pooled-ambiguity.py). Measured with the defaults (threshold 0.90, verifier,
+    /// ambiguity margin 0.02): recall 54.7 %, wrong entries 1.1 % (without the ambiguity check
+    /// 57.4 % and 2.5 %). The gate holds that operating point with room for run-to-run drift:
+    /// recall at least 50 %, wrong entries at most 2 %, so losing the ambiguity check fails it.
     /// </summary>
     [Fact]
     public async Task Rewritten_paraphrases_find_their_original_and_rarely_another()
@@ -82,7 +83,7 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
         {
             if (!entryOf.ContainsKey(pairs[i].A))
             {
-                entryOf[pairs[i].A] = (await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].A, Response = "a", Vector = a[i] })).EntryId;
+                entryOf[pairs[i].A] = (await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].A, Response = pairs[i].A, Vector = a[i] })).EntryId;
             }
         }
 
@@ -107,8 +108,8 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
 
         var recall = (double)trueHits / pairs.Count;
         var wrongRate = (double)wrongEntries / pairs.Count;
-        Assert.True(recall >= 0.55, $"recall {recall:0.000} < 0.55 (wrong entries {wrongRate:0.000})");
-        Assert.True(wrongRate <= 0.045, $"wrong-entry hits {wrongRate:0.000} > 0.045 (recall {recall:0.000})");
+        Assert.True(recall >= 0.50, $"recall {recall:0.000} < 0.50 (wrong entries {wrongRate:0.000})");
+        Assert.True(wrongRate <= 0.02, $"wrong-entry hits {wrongRate:0.000} > 0.02 (recall {recall:0.000})");
     }
 
     [Fact]

@@ -189,7 +189,7 @@ internal static class PairEvaluator
             cancellationToken.ThrowIfCancellationRequested();
             var pair = pairs[i];
             var scope = ScopeOf(i);
-            await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pair.A, Response = "a", Vector = vectorsA[i] }, cancellationToken).ConfigureAwait(false);
+            await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pair.A, Response = pair.A, Vector = vectorsA[i] }, cancellationToken).ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
             var result = await cache.LookupAsync(new CacheLookupRequest { Tenant = Tenant, Scope = scope, Prompt = pair.B, Vector = vectorsB[i] }, cancellationToken).ConfigureAwait(false);
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -227,7 +227,9 @@ internal static class PairEvaluator
                 continue;
             }
 
-            var stored = await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].A, Response = "a", Vector = vectorsA[i] }, cancellationToken).ConfigureAwait(false);
+            // Each original caches its own answer (its text stands for it): distinct originals have
+            // distinct answers, as distinct documentation facts do.
+            var stored = await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].A, Response = pairs[i].A, Vector = vectorsA[i] }, cancellationToken).ConfigureAwait(false);
             entryOfText[pairs[i].A] = stored.EntryId;
             textOfEntry[stored.EntryId] = pairs[i].A;
         }

@@ -137,64 +137,61 @@ internal sealed partial class SemanticCache
             {
                 var hit = hits[i];
                 if (hit.Similarity < threshold) { break; }
-                if (!_entries.TryGetValue(hit.Key, out var meta) || !Servable(meta, request, now)) { continue; }
-                if (hit.Similarity < threshold + meta.ThresholdBoost)
+                var check = CheckCandidate(hit, request, threshold, now, ref queryAnalysis, out var meta, out var record, out var verdict);
+                if (check == CandidateCheck.Skipped) { continue; }
+                if (check == CandidateCheck.Vetoed)
                 {
-                    (vetoes ??= []).Add("veto:feedback");
-                    continue;
-                }
-
-                List<string> reasons = [string.Create(CultureInfo.InvariantCulture, $"similarity:{hit.Similarity:0.0000}")];
-                CacheEntryRecord? record = null;
-                if (request.Prompt is not null && _verifier.Options.Enabled)
-                {
-                    queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
-                    var candidate = meta.Analysis;
-                    if (candidate is null)
+                    vetoes ??= [];
+                    if (verdict is { } v)
                     {
-                        if (!TryReadRecord(meta, out record)) { continue; }
-                        candidate = meta.Analysis = PromptAnalysis.Analyze(record.Prompt);
-                    }
-
-                    var verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
-                    if (!verdict.Accepted)
-                    {
-                        vetoes ??= [];
-                        foreach (var r in verdict.Reasons)
+                        foreach (var r in v.Reasons)
                         {
                             vetoes.Add(r);
                             _telemetry.Vetoes.Add(1, new KeyValuePair<string, object?>("rule", r));
                         }
 
                         Interlocked.Increment(ref keys.Tenant.Vetoes);
-                        continue;
+                    }
+                    else
+                    {
+                        vetoes.Add("veto:feedback");
                     }
 
-                    reasons.AddRange(verdict.Reasons);
+                    continue;
+                }
+
+                List<string> reasons = [string.Create(CultureInfo.InvariantCulture, $"similarity:{hit.Similarity:0.0000}")];
+                if (verdict is { } passed)
+                {
+                    reasons.AddRange(passed.Reasons);
                 }
                 else
                 {
                     reasons.Add(request.Prompt is null ? "verifier:skipped-no-prompt" : VerificationResult.VerifierOff);
                 }
 
-                if (record is null && !TryReadRecord(meta, out record)) { continue; }
                 if (_rescorer is not null && request.Prompt is not null && hit.Similarity < threshold + _options.RescoreBand)
                 {
-                    var rescore = await RescoreAsync(request.Prompt, record.Prompt, cancellationToken);
+                    var rescore = await RescoreAsync(request.Prompt, record!.Prompt, cancellationToken);
                     if (rescore is not { } score || score < _options.RescoreMinScore)
                     {
-                        var reason = rescore is null ? "veto:rescore-failed" : "veto:rescore";
-                        (vetoes ??= []).Add(reason);
-                        _telemetry.Vetoes.Add(1, new KeyValuePair<string, object?>("rule", reason));
-                        Interlocked.Increment(ref keys.Tenant.Vetoes);
+                        AddVeto(ref vetoes, keys.Tenant, rescore is null ? "veto:rescore-failed" : "veto:rescore");
                         continue;
                     }
 
                     reasons.Add(string.Create(CultureInfo.InvariantCulture, $"rescore:{score:0.000}"));
                 }
 
+                if (HasRival(hits.AsSpan(i + 1, n - i - 1), threshold, hit.Similarity - _options.AmbiguityMargin, record!.Response, request, now, ref queryAnalysis))
+                {
+                    // Another entry with a different answer matches about as well: the cache cannot
+                    // tell which answer is meant, and a wrong answer is worse than a miss.
+                    AddVeto(ref vetoes, keys.Tenant, "veto:ambiguous");
+                    break;
+                }
+
                 _telemetry.HitSimilarity.Record(hit.Similarity);
-                return Hit(CacheHitKind.Semantic, meta, record, hit.Similarity, reasons, now);
+                return Hit(CacheHitKind.Semantic, meta!, record, hit.Similarity, reasons, now);
             }
 
             if (n > 0) { _telemetry.NearMissSimilarity.Record(best); }
@@ -204,6 +201,82 @@ internal sealed partial class SemanticCache
         {
             ArrayPool<VectorHit>.Shared.Return(hits);
         }
+    }
+
+    private enum CandidateCheck
+    {
+        /// <summary>Gone, expired, of another tenant, or unreadable: not a candidate at all.</summary>
+        Skipped,
+
+        /// <summary>Refused: by its feedback threshold (no verdict) or by the verifier (its verdict).</summary>
+        Vetoed,
+
+        /// <summary>Above its threshold and accepted by the verifier; the record is read.</summary>
+        Accepted,
+    }
+
+    /// <summary>
+    /// Everything a candidate must pass before it may be served, except re-scoring and ambiguity:
+    /// servable, above the threshold its feedback demands, and accepted by the verifier (verdict
+    /// null when the verifier does not run).
+    /// </summary>
+    private CandidateCheck CheckCandidate(
+        VectorHit hit, CacheLookupRequest request, float threshold, long now, ref PromptAnalysis? queryAnalysis,
+        out EntryMeta? meta, out CacheEntryRecord? record, out VerificationResult? verdict)
+    {
+        record = null;
+        verdict = null;
+        if (!_entries.TryGetValue(hit.Key, out meta) || !Servable(meta, request, now)) { return CandidateCheck.Skipped; }
+        if (hit.Similarity < threshold + meta.ThresholdBoost) { return CandidateCheck.Vetoed; }
+        if (request.Prompt is not null && _verifier.Options.Enabled)
+        {
+            queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
+            var candidate = meta.Analysis;
+            if (candidate is null)
+            {
+                if (!TryReadRecord(meta, out var read)) { return CandidateCheck.Skipped; }
+                record = read;
+                candidate = meta.Analysis = PromptAnalysis.Analyze(read.Prompt);
+            }
+
+            verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
+            if (!verdict.Value.Accepted) { return CandidateCheck.Vetoed; }
+        }
+
+        if (record is null)
+        {
+            if (!TryReadRecord(meta, out var read)) { return CandidateCheck.Skipped; }
+            record = read;
+        }
+
+        return CandidateCheck.Accepted;
+    }
+
+    /// <summary>
+    /// True when a later candidate at or above <paramref name="floor"/> would also be served and
+    /// answers differently from <paramref name="response"/>.
+    /// </summary>
+    private bool HasRival(ReadOnlySpan<VectorHit> others, float threshold, float floor, string response, CacheLookupRequest request, long now, ref PromptAnalysis? queryAnalysis)
+    {
+        if (_options.AmbiguityMargin <= 0) { return false; }
+        foreach (var other in others)
+        {
+            if (other.Similarity < floor || other.Similarity < threshold) { break; }
+            if (CheckCandidate(other, request, threshold, now, ref queryAnalysis, out _, out var record, out _) == CandidateCheck.Accepted
+                && !string.Equals(record!.Response, response, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void AddVeto(ref List<string>? vetoes, TenantState tenant, string reason)
+    {
+        (vetoes ??= []).Add(reason);
+        _telemetry.Vetoes.Add(1, new KeyValuePair<string, object?>("rule", reason));
+        Interlocked.Increment(ref tenant.Vetoes);
     }
 
     /// <summary>

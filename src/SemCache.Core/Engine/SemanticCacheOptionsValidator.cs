@@ -41,6 +41,11 @@ internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticC
             yield return P + nameof(o.SimilarityThreshold) + $" must be from 0 to 1 (was {o.SimilarityThreshold}).";
         }
 
+        if (!float.IsFinite(o.AmbiguityMargin) || o.AmbiguityMargin is < 0 or > 1)
+        {
+            yield return P + nameof(o.AmbiguityMargin) + $" must be from 0 to 1 (was {o.AmbiguityMargin}).";
+        }
+
         if (!float.IsFinite(o.RescoreBand) || o.RescoreBand is < 0 or > 1)
         {
             yield return P + nameof(o.RescoreBand) + $" must be from 0 to 1 (was {o.RescoreBand}).";
