@@ -158,6 +158,15 @@ internal static class Lexicon
     /// <summary>Word forms mapped to (antonym pair id * 2 + side).</summary>
     internal static readonly FrozenDictionary<string, ushort> AntonymSides = BuildAntonyms();
 
+    /// <summary>Auxiliary and modal verbs: after "when", "where" or "how" they mark a direct question.</summary>
+    internal static readonly FrozenSet<string> Auxiliaries = FrozenSet.ToFrozenSet(
+    [
+        "do", "does", "did", "is", "are", "was", "were", "am", "be", "will", "would", "can", "could",
+        "should", "shall", "may", "might", "must", "has", "have", "had", "don't", "doesn't", "didn't",
+        "isn't", "aren't", "wasn't", "weren't", "won't", "wouldn't", "can't", "cannot", "couldn't",
+        "shouldn't", "hasn't", "haven't", "hadn't", "'s", "’s",
+    ], StringComparer.Ordinal);
+
     private static FrozenDictionary<string, byte> BuildUnits()
     {
         string[][] groups =

@@ -210,6 +210,9 @@ internal sealed partial class PromptAnalysis
 
                 var next = i + 1 < tokens.Count ? tokens[i + 1].Lower : string.Empty;
                 var third = i + 2 < tokens.Count ? tokens[i + 2].Lower : string.Empty;
+                // "When I run it, it fails" and "How I fixed it" open statements; as questions these
+                // words are followed by an auxiliary ("when does", "how can") or "to" ("how to").
+                var asks = next is "to" || Lexicon.Auxiliaries.Contains(next);
                 var kind = token.Lower switch
                 {
                     "why" or "warum" or "wieso" or "weshalb" or "pourquoi" => PromptAnalysis.QuestionKind.Reason,
@@ -222,10 +225,14 @@ internal sealed partial class PromptAnalysis
                         "long" => PromptAnalysis.QuestionKind.Duration,
                         "come" => PromptAnalysis.QuestionKind.Reason,
                         "old" or "far" or "big" or "often" or "tall" or "fast" or "large" or "small" or "high" => PromptAnalysis.QuestionKind.Amount,
-                        _ => PromptAnalysis.QuestionKind.Manner,
+                        _ when asks => PromptAnalysis.QuestionKind.Manner,
+                        _ => PromptAnalysis.QuestionKind.None,
                     },
-                    "when" or "wann" or "quand" or "cuándo" => PromptAnalysis.QuestionKind.Time,
-                    "where" or "wo" or "où" or "dónde" => PromptAnalysis.QuestionKind.Place,
+                    "comment" => PromptAnalysis.QuestionKind.Manner,
+                    "when" when asks => PromptAnalysis.QuestionKind.Time,
+                    "where" when asks => PromptAnalysis.QuestionKind.Place,
+                    "wann" or "cuándo" => PromptAnalysis.QuestionKind.Time,
+                    "wo" or "dónde" => PromptAnalysis.QuestionKind.Place,
                     "who" or "whom" or "whose" or "wer" or "quién" or "quiénes" => PromptAnalysis.QuestionKind.Person,
                     "what" or "which" when next is "time" or "year" or "date" or "day" => PromptAnalysis.QuestionKind.Time,
                     _ => PromptAnalysis.QuestionKind.None,

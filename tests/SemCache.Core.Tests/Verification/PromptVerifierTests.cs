@@ -269,7 +269,7 @@ public sealed class PromptVerifierTests
     [InlineData("How long does it take to boil an egg?", "How do I boil an egg?")]
     [InlineData("I lost my key. Where can I get a new one?", "I lost my key. When can I get a new one?")]
     [InlineData("Warum ist der Himmel blau?", "Wann ist der Himmel blau?")]
-    [InlineData("Pourquoi le magasin ferme-t-il ?", "Quand le magasin ferme-t-il ?")]
+    [InlineData("Pourquoi le magasin ferme-t-il ?", "Comment le magasin ferme-t-il ?")]
     public void Question_rule_vetoes_questions_asking_for_different_kinds_of_answer(string query, string candidate) =>
         AssertVeto(query, candidate, VetoReasons.Question);
 
@@ -279,6 +279,8 @@ public sealed class PromptVerifierTests
     [InlineData("How come the sky is blue?", "Why is the sky blue?")]
     [InlineData("Can I reset my password?", "How can I reset my password?")]
     [InlineData("Tell me when the museum opens.", "When does the museum open?")]
+    [InlineData("When I run the build it fails. How do I fix it?", "How do I fix the build when it fails?")]
+    [InlineData("How I fixed my flaky build", "Why does my build fail randomly?")]
     [InlineData("How many moons does Mars have?", "How much moons does Mars have?")]
     [InlineData("How long does the flight take?", "How many hours does the flight take?")]
     [InlineData("¿Por qué el cielo es azul?", "¿Por qué es azul el cielo?")]
