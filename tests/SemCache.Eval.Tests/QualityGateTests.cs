@@ -112,6 +112,80 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
         Assert.True(wrongRate <= 0.02, $"wrong-entry hits {wrongRate:0.000} > 0.02 (recall {recall:0.000})");
     }
 
+    /// <summary>
+    /// Question pairs written for this test in the style of real question-pair data (the shared
+    /// data has no questions): 19 near misses that embed close (another subject, an antonym, a
+    /// swapped route, another kind of question, another number) and 19 rewordings. Each pair in its
+    /// own scope. Measured with the defaults: no near miss served, 15 of the 19 rewordings served
+    /// (the misses fall below the 0.90 threshold). The gate: still no near miss, and at least 12
+    /// rewordings, so a verifier that starts vetoing ordinary rewordings of questions fails.
+    /// </summary>
+    [Fact]
+    public async Task Question_near_misses_never_hit_and_most_rewordings_do()
+    {
+        (string A, string B)[] nearMisses =
+        [
+            ("How can I lose weight quickly?", "How can I gain weight quickly?"),
+            ("What is the best way to learn Python?", "What is the best way to learn Java?"),
+            ("What is the best way to learn python?", "What is the best way to learn java?"),
+            ("How do I reset my password?", "Why do I need to reset my password?"),
+            ("What are the advantages of living in a big city?", "What are the disadvantages of living in a big city?"),
+            ("Which is the best laptop under 40000 rupees?", "Which is the best laptop under 60000 rupees?"),
+            ("How does Quora make money?", "How does Facebook make money?"),
+            ("Why do people hate Donald Trump?", "Why do people like Donald Trump?"),
+            ("What is the difference between a virus and a bacteria?", "What is the difference between a virus and a fungus?"),
+            ("How do I travel from Delhi to Mumbai by train?", "How do I travel from Mumbai to Delhi by train?"),
+            ("When did World War 2 end?", "When did World War 1 end?"),
+            ("Who is the richest person in the world?", "Who is the poorest person in the world?"),
+            ("How many calories should I eat to lose weight?", "How should I eat to lose weight?"),
+            ("What should I do to improve my English speaking?", "What should I do to improve my English writing?"),
+            ("Is it safe to travel to Egypt now?", "Is it safe to travel to Turkey now?"),
+            ("How do I get rid of acne?", "How do I get rid of acne scars?"),
+            ("What are some good books on psychology?", "What are some good books on philosophy?"),
+            ("How can I increase my height after 21?", "How can I increase my height after 25?"),
+            ("Can I use an iPhone charger for an Android phone?", "Can I use an Android charger for an iPhone?"),
+        ];
+        (string A, string B)[] rewordings =
+        [
+            ("What is the meaning of life?", "What is the purpose of life?"),
+            ("How can I lose weight fast?", "What is the quickest way to lose weight?"),
+            ("How do I learn to code?", "How can I learn programming?"),
+            ("What are the best ways to make money online?", "How can I make money online?"),
+            ("How do I improve my English?", "How can I improve my English?"),
+            ("Why is the sky blue?", "What makes the sky blue?"),
+            ("How do I reset my iPhone password?", "How can I reset the password on my iPhone?"),
+            ("What is the best programming language to learn first?", "Which programming language should I learn first?"),
+            ("How do I stop procrastinating?", "How can I stop procrastination?"),
+            ("What are the health benefits of drinking green tea?", "What are the benefits of green tea for health?"),
+            ("How do I become a data scientist?", "What should I do to become a data scientist?"),
+            ("Where can I watch Game of Thrones online for free?", "Where can I watch Game of Thrones for free online?"),
+            ("Who will win the 2016 US presidential election?", "Who is going to win the 2016 US presidential election?"),
+            ("How long does it take to learn Spanish?", "How much time does it take to learn Spanish?"),
+            ("What is the capital of Australia?", "Which city is the capital of Australia?"),
+            ("How do I delete my Facebook account?", "How can I permanently delete my Facebook account?"),
+            ("Why do cats purr?", "What is the reason cats purr?"),
+            ("How can I get a job at Google?", "How do I get hired at Google?"),
+            ("Is it possible to travel faster than light?", "Can anything travel faster than the speed of light?"),
+        ];
+        var pairs = nearMisses.Select(static p => (p.A, p.B, Duplicate: false)).Concat(rewordings.Select(static p => (p.A, p.B, Duplicate: true))).ToList();
+        var a = fixture.Embed([.. pairs.Select(static p => p.A)]);
+        var b = fixture.Embed([.. pairs.Select(static p => p.B)]);
+        await using var cache = fixture.OpenCache(_directory);
+        var served = new List<string>();
+        var rewordingHits = 0;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var scope = new CacheScope { Model = "eval", Extra = new Dictionary<string, string> { ["pair"] = i.ToString(CultureInfo.InvariantCulture) } };
+            await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].A, Response = pairs[i].A, Vector = a[i] });
+            var result = await cache.LookupAsync(new CacheLookupRequest { Tenant = Tenant, Scope = scope, Prompt = pairs[i].B, Vector = b[i] });
+            if (result.IsHit && !pairs[i].Duplicate) { served.Add($"{pairs[i].A} -> {pairs[i].B}"); }
+            if (result.IsHit && pairs[i].Duplicate) { rewordingHits++; }
+        }
+
+        Assert.True(served.Count == 0, "near misses served: " + string.Join(" | ", served));
+        Assert.True(rewordingHits >= 12, $"only {rewordingHits} of {rewordings.Length} rewordings served");
+    }
+
     [Fact]
     public async Task And_in_Python_after_a_Java_question_and_after_a_Go_question_resolve_to_different_entries()
     {
