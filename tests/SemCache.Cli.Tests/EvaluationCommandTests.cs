@@ -137,6 +137,7 @@ public sealed class EvaluationCommandTests
     [Theory]
     [InlineData("eval-pairs", "--mode", "sideways")]
     [InlineData("calibrate", "--target-precision", "1.5")]
+    [InlineData("eval-pairs", "--pooling", "sideways")]
     public async Task Out_of_range_options_are_refused_with_exit_code_2_and_a_message_naming_them(string command, string option, string value)
     {
         var file = CliRunner.WriteLines(Pairs);

@@ -59,6 +59,7 @@ internal static class EmbedderCli
     public sealed record Options(
         Option<string> Provider,
         Option<string?> ModelDirectory,
+        Option<string> Pooling,
         Option<int> Threads,
         Option<int> MaxBatch,
         Option<int> MaxWaitMicroseconds,
@@ -69,12 +70,14 @@ internal static class EmbedderCli
         var options = new Options(
             new Option<string>("--provider") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" },
             new Option<string?>("--model-dir") { Description = "Folder with model.onnx and vocab.txt or tokenizer.json; default: built-in all-MiniLM-L6-v2." },
+            new Option<string>("--pooling") { Description = "mean or cls: how token vectors become one (the model's training decides; MiniLM: mean).", DefaultValueFactory = _ => "mean" },
             new Option<int>("--threads") { Description = "ONNX Runtime threads per forward pass (0: one per physical core).", DefaultValueFactory = _ => new OnnxEmbedderOptions().IntraOpThreads },
             new Option<int>("--max-batch") { Description = "Micro-batch size limit.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchSize },
             new Option<int>("--max-wait-us") { Description = "Longest wait of a micro-batch's first request, in microseconds.", DefaultValueFactory = _ => new OnnxEmbedderOptions().MaxBatchWaitMicroseconds },
             new Option<bool>("--spin") { Description = "Let ONNX Runtime threads spin between runs (lower latency on an idle machine)." });
         command.Options.Add(options.Provider);
         command.Options.Add(options.ModelDirectory);
+        command.Options.Add(options.Pooling);
         command.Options.Add(options.Threads);
         command.Options.Add(options.MaxBatch);
         command.Options.Add(options.MaxWaitMicroseconds);
@@ -84,15 +87,24 @@ internal static class EmbedderCli
 
     public static IOnnxEmbeddingGenerator CreateGenerator(ParseResult parseResult, Options options)
     {
-        var provider = parseResult.GetValue(options.Provider)?.ToUpperInvariant() switch
+        var providerName = parseResult.GetValue(options.Provider);
+        var provider = providerName?.ToUpperInvariant() switch
         {
             "AUTO" or null => OnnxExecutionProvider.Auto,
             "CPU" => OnnxExecutionProvider.Cpu,
             "CUDA" or "GPU" => OnnxExecutionProvider.Cuda,
-            var other => throw new ArgumentException($"--provider must be auto, cpu or cuda (was {other}).", nameof(options)),
+            _ => throw new ArgumentException($"--provider must be auto, cpu or cuda (was {providerName})."),
+        };
+        var poolingName = parseResult.GetValue(options.Pooling);
+        var pooling = poolingName?.ToUpperInvariant() switch
+        {
+            "MEAN" or null => EmbeddingPooling.Mean,
+            "CLS" => EmbeddingPooling.Cls,
+            _ => throw new ArgumentException($"--pooling must be mean or cls (was {poolingName})."),
         };
         return OnnxEmbedder.Create(new OnnxEmbedderOptions
         {
+            Pooling = pooling,
             Provider = provider,
             ModelDirectory = parseResult.GetValue(options.ModelDirectory),
             IntraOpThreads = parseResult.GetValue(options.Threads),
