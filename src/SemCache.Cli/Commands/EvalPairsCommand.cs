@@ -152,29 +152,28 @@ internal static class PairEvaluator
 
         var vectorsA = Embed(embedder, pairs.Select(static p => p.A).ToList(), progress, "a");
         var vectorsB = Embed(embedder, pairs.Select(static p => p.B).ToList(), progress, "b");
-        var directory = Path.Combine(Path.GetTempPath(), "semcache-eval-" + Guid.NewGuid().ToString("N"));
+        await using var cache = OpenEngine(embedder, settings, rescoring);
+        return pooled
+            ? await PooledAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false)
+            : await IsolatedAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An empty engine in memory (no files) with the evaluated settings: the threshold and
+    /// verifier of <paramref name="settings"/> and the optional cross-encoder.
+    /// </summary>
+    public static IEmbeddedSemanticCache OpenEngine(IOnnxEmbeddingGenerator embedder, CacheConfiguration settings, CrossEncoderCli.Rescoring? rescoring)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        ArgumentNullException.ThrowIfNull(settings);
         var options = new SemanticCacheOptions
         {
-            DataDirectory = directory,
             Durability = CacheDurability.InMemory,
             Dimensions = embedder.Dimensions,
             SimilarityThreshold = settings.SimilarityThreshold,
         };
         rescoring?.Apply(options);
-        try
-        {
-            await using var cache = SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);
-            return pooled
-                ? await PooledAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false)
-                : await IsolatedAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
+        return SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);
     }
 
     private static async Task<PairEvaluationReport> IsolatedAsync(

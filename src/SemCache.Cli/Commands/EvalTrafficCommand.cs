@@ -40,19 +40,9 @@ internal static class EvalTrafficCommand
             var order = Enumerable.Range(0, traffic.Count).ToArray();
             new Random(parseResult.GetValue(seed)).Shuffle(order);
             var vectors = PairEvaluator.Embed(embedder, order.Select(i => traffic[i].Prompt).ToList(), Console.Error, "prompts");
-            var directory = Path.Combine(Path.GetTempPath(), "semcache-eval-" + Guid.NewGuid().ToString("N"));
-            var options = new SemanticCacheOptions
-            {
-                DataDirectory = directory,
-                Durability = CacheDurability.InMemory,
-                Dimensions = embedder.Dimensions,
-                SimilarityThreshold = settings.SimilarityThreshold,
-            };
-            rescoring?.Apply(options);
             int hits = 0, correct = 0;
-            try
+            await using (var cache = PairEvaluator.OpenEngine(embedder, settings, rescoring))
             {
-                await using var cache = SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);
                 var scope = new CacheScope { Model = "eval" };
                 var clusterOfEntry = new Dictionary<long, string>();
                 for (var k = 0; k < order.Length; k++)
@@ -68,13 +58,6 @@ internal static class EvalTrafficCommand
 
                     var stored = await cache.StoreAsync(new CacheStoreRequest { Tenant = Tenant, Scope = scope, Prompt = prompt, Response = cluster, Vector = vectors[k] }, cancellationToken).ConfigureAwait(false);
                     clusterOfEntry[stored.EntryId] = cluster;
-                }
-            }
-            finally
-            {
-                if (Directory.Exists(directory))
-                {
-                    Directory.Delete(directory, recursive: true);
                 }
             }
 
