@@ -88,6 +88,29 @@ public sealed class EvaluationCommandTests
     }
 
     [Fact]
+    public async Task Pooled_calibration_also_chooses_the_ambiguity_margin_and_writes_it()
+    {
+        var pairsFile = CliRunner.WriteLines(Pairs[0], Pairs[1]);
+        var config = Path.ChangeExtension(pairsFile, ".calibration.json");
+        try
+        {
+            var calibrated = await CliRunner.RunAsync("calibrate", "--pairs", pairsFile, "--mode", "pooled", "--target-precision", "0.9", "--output", config, "--provider", "cpu");
+
+            Assert.True(calibrated.ExitCode == 0, calibrated.Stderr);
+            var json = calibrated.Json();
+            Assert.True(json.GetProperty("reached").GetBoolean());
+            Assert.True(json.TryGetProperty("ambiguity_margin", out _));
+            Assert.Equal(0, json.GetProperty("wrong_entry_hits").GetInt32());
+            Assert.Contains("\"AmbiguityMargin\"", await File.ReadAllTextAsync(config), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(pairsFile);
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task Eval_traffic_replays_prompts_and_counts_hits_within_their_cluster()
     {
         var file = CliRunner.WriteLines(
@@ -147,6 +170,23 @@ public sealed class EvaluationCommandTests
 
             Assert.Equal(2, result.ExitCode);
             Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Calibrate_refuses_an_unknown_mode_with_exit_code_2()
+    {
+        var file = CliRunner.WriteLines(Pairs);
+        try
+        {
+            var result = await CliRunner.RunAsync("calibrate", "--pairs", file, "--target-precision", "0.9", "--mode", "sideways", "--provider", "cpu");
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains("--mode", result.Stderr, StringComparison.Ordinal);
         }
         finally
         {

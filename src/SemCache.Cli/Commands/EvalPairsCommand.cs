@@ -152,6 +152,21 @@ internal static class PairEvaluator
 
         var vectorsA = Embed(embedder, pairs.Select(static p => p.A).ToList(), progress, "a");
         var vectorsB = Embed(embedder, pairs.Select(static p => p.B).ToList(), progress, "b");
+        return await EvaluateAsync(pairs, pooled, vectorsA, vectorsB, embedder, settings, progress, cancellationToken, rescoring).ConfigureAwait(false);
+    }
+
+    /// <summary>The evaluation on vectors already computed (calibration runs it once per setting).</summary>
+    public static async Task<PairEvaluationReport> EvaluateAsync(
+        IReadOnlyList<LabelledPair> pairs,
+        bool pooled,
+        float[][] vectorsA,
+        float[][] vectorsB,
+        IOnnxEmbeddingGenerator embedder,
+        CacheConfiguration settings,
+        TextWriter? progress,
+        CancellationToken cancellationToken,
+        CrossEncoderCli.Rescoring? rescoring = null)
+    {
         await using var cache = OpenEngine(embedder, settings, rescoring);
         return pooled
             ? await PooledAsync(cache, pairs, vectorsA, vectorsB, progress, cancellationToken).ConfigureAwait(false)
@@ -159,8 +174,8 @@ internal static class PairEvaluator
     }
 
     /// <summary>
-    /// An empty engine in memory (no files) with the evaluated settings: the threshold and
-    /// verifier of <paramref name="settings"/> and the optional cross-encoder.
+    /// An empty engine in memory (no files) with the evaluated settings: the threshold, verifier
+    /// and ambiguity margin of <paramref name="settings"/> and the optional cross-encoder.
     /// </summary>
     public static IEmbeddedSemanticCache OpenEngine(IOnnxEmbeddingGenerator embedder, CacheConfiguration settings, CrossEncoderCli.Rescoring? rescoring)
     {
@@ -171,6 +186,7 @@ internal static class PairEvaluator
             Durability = CacheDurability.InMemory,
             Dimensions = embedder.Dimensions,
             SimilarityThreshold = settings.SimilarityThreshold,
+            AmbiguityMargin = settings.AmbiguityMargin,
         };
         rescoring?.Apply(options);
         return SemanticCacheEngine.Open(options, embedder, verifier: settings.Verifier, rescorer: rescoring?.Rescorer);

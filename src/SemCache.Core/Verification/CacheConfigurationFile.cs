@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace SemCache.Verification;
 
 /// <summary>A similarity threshold with the verifier settings it was chosen with.</summary>
-internal sealed record CacheConfiguration(float SimilarityThreshold, VerifierOptions Verifier);
+internal sealed record CacheConfiguration(float SimilarityThreshold, VerifierOptions Verifier, float AmbiguityMargin);
 
 /// <summary>
 /// The configuration file <c>semcache calibrate</c> writes and the library and server read. It is
@@ -17,7 +17,11 @@ internal sealed record CacheConfiguration(float SimilarityThreshold, VerifierOpt
 internal static class CacheConfigurationFile
 {
     /// <summary>The built-in defaults: the engine's default threshold and every rule on.</summary>
-    public static CacheConfiguration Defaults() => new(new SemanticCacheOptions().SimilarityThreshold, new VerifierOptions());
+    public static CacheConfiguration Defaults()
+    {
+        var defaults = new SemanticCacheOptions();
+        return new(defaults.SimilarityThreshold, new VerifierOptions(), defaults.AmbiguityMargin);
+    }
 
     /// <summary>Writes <paramref name="configuration"/> and the calibration facts to <paramref name="path"/>.</summary>
     public static void Write(string path, CacheConfiguration configuration, IReadOnlyDictionary<string, object> calibration)
@@ -30,6 +34,7 @@ internal static class CacheConfigurationFile
             json.WriteStartObject();
             json.WriteStartObject("SemCache");
             json.WriteNumber("SimilarityThreshold", Math.Round(configuration.SimilarityThreshold, 4));
+            json.WriteNumber("AmbiguityMargin", Math.Round(configuration.AmbiguityMargin, 4));
             json.WriteStartObject("Verifier");
             foreach (var property in typeof(VerifierOptions).GetProperties())
             {
@@ -85,6 +90,12 @@ internal static class CacheConfigurationFile
             throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{path}: SemCache:SimilarityThreshold must be between 0 and 1 (was {threshold})."));
         }
 
+        var margin = section["AmbiguityMargin"]?.GetValue<double>() ?? new SemanticCacheOptions().AmbiguityMargin;
+        if (!(margin is >= 0 and <= 1))
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{path}: SemCache:AmbiguityMargin must be between 0 and 1 (was {margin})."));
+        }
+
         var options = new VerifierOptions();
         if (section["Verifier"] is JsonObject verifier)
         {
@@ -98,6 +109,6 @@ internal static class CacheConfigurationFile
         }
 
         options.Validate();
-        return new CacheConfiguration((float)threshold, options);
+        return new CacheConfiguration((float)threshold, options, (float)margin);
     }
 }

@@ -12,7 +12,7 @@ public sealed class CacheConfigurationFileTests : IDisposable
     public void A_written_configuration_reads_back_the_same_settings()
     {
         var verifier = new VerifierOptions { WordOrder = false, NearIdenticalMinSimilarity = 0.985f };
-        CacheConfigurationFile.Write(_path, new CacheConfiguration(0.915f, verifier), new Dictionary<string, object> { ["precision"] = 0.95, ["pairs"] = 10 });
+        CacheConfigurationFile.Write(_path, new CacheConfiguration(0.915f, verifier, 0.03f), new Dictionary<string, object> { ["precision"] = 0.95, ["pairs"] = 10 });
 
         var read = CacheConfigurationFile.Read(_path);
 
@@ -20,6 +20,7 @@ public sealed class CacheConfigurationFileTests : IDisposable
         Assert.False(read.Verifier.WordOrder);
         Assert.True(read.Verifier.Numbers);
         Assert.Equal(0.985f, read.Verifier.NearIdenticalMinSimilarity, 4);
+        Assert.Equal(0.03f, read.AmbiguityMargin, 4);
     }
 
     [Fact]
@@ -30,6 +31,7 @@ public sealed class CacheConfigurationFileTests : IDisposable
         var read = CacheConfigurationFile.Read(_path);
 
         Assert.Equal(new SemanticCacheOptions().SimilarityThreshold, read.SimilarityThreshold);
+        Assert.Equal(new SemanticCacheOptions().AmbiguityMargin, read.AmbiguityMargin);
         Assert.False(read.Verifier.Antonyms);
         Assert.True(read.Verifier.Entities);
     }
@@ -42,5 +44,8 @@ public sealed class CacheConfigurationFileTests : IDisposable
 
         File.WriteAllText(_path, """{ "SemCache": { "SimilarityThreshold": 1.5 } }""");
         Assert.Contains("SimilarityThreshold", Assert.Throws<FormatException>(() => CacheConfigurationFile.Read(_path)).Message, StringComparison.Ordinal);
+
+        File.WriteAllText(_path, """{ "SemCache": { "AmbiguityMargin": -0.1 } }""");
+        Assert.Contains("AmbiguityMargin", Assert.Throws<FormatException>(() => CacheConfigurationFile.Read(_path)).Message, StringComparison.Ordinal);
     }
 }
