@@ -66,9 +66,9 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
     /// of the paraphrases, a plain cosine threshold reaches 91 % recall only at 0.80 with 5.1 %
     /// wrong-entry hits, and 240 originals have another original at cosine 0.90 or more
     /// (benchmarks/data/pooled-ambiguity.py). Measured with the defaults (threshold 0.90, verifier,
-    /// ambiguity margin 0.02): recall 54.7 %, wrong entries 1.1 % (without the ambiguity check
-    /// 57.4 % and 2.5 %). The gate holds that operating point with room for run-to-run drift:
-    /// recall at least 50 %, wrong entries at most 2 %, so losing the ambiguity check fails it.
+    /// ambiguity margin 0.02): recall 54.5 %, wrong entries 0.3 % (without the ambiguity check
+    /// 57.4 % and 2.5 %; counting only the rivals that would be served, not nearer ones refused on wording, 1.1 %). The gate is the issue's
+    /// wrong-entry bar, 1 %, with recall at least 50 %: losing either half of the check fails it.
     /// </summary>
     [Fact]
     public async Task Rewritten_paraphrases_find_their_original_and_rarely_another()
@@ -109,7 +109,7 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
         var recall = (double)trueHits / pairs.Count;
         var wrongRate = (double)wrongEntries / pairs.Count;
         Assert.True(recall >= 0.50, $"recall {recall:0.000} < 0.50 (wrong entries {wrongRate:0.000})");
-        Assert.True(wrongRate <= 0.02, $"wrong-entry hits {wrongRate:0.000} > 0.02 (recall {recall:0.000})");
+        Assert.True(wrongRate <= 0.01, $"wrong-entry hits {wrongRate:0.000} > 0.01 (recall {recall:0.000})");
     }
 
     /// <summary>

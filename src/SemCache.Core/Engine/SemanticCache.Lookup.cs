@@ -133,6 +133,13 @@ internal sealed partial class SemanticCache
             PromptAnalysis? queryAnalysis = null;
             List<string>? vetoes = null;
             var best = n > 0 ? hits[0].Similarity : 0f;
+
+            // The nearest candidate the verifier refused on wording alone (order, near-identical
+            // wording, negation, antonyms, question kind). Serving a farther candidate after it
+            // means that refusal alone chose the answer, and wording rules misjudge rewrites far
+            // more often than fact rules (numbers, entities, code...) misjudge facts: one false
+            // veto there hands the lookup to a near copy with another answer.
+            EntryMeta? refused = null;
             for (var i = 0; i < n; i++)
             {
                 var hit = hits[i];
@@ -144,6 +151,8 @@ internal sealed partial class SemanticCache
                     vetoes ??= [];
                     if (verdict is { } v)
                     {
+                        if (refused is null && !v.VetoedOnFacts) { refused = meta; }
+
                         foreach (var r in v.Reasons)
                         {
                             vetoes.Add(r);
@@ -182,10 +191,12 @@ internal sealed partial class SemanticCache
                     reasons.Add(string.Create(CultureInfo.InvariantCulture, $"rescore:{score:0.000}"));
                 }
 
-                if (HasRival(hits.AsSpan(i + 1, n - i - 1), threshold, hit.Similarity - _options.AmbiguityMargin, record!.Response, request, now, ref queryAnalysis))
+                if ((refused is not null && AnswersDiffer(refused, record!.Response))
+                    || HasRival(hits.AsSpan(i + 1, n - i - 1), threshold, hit.Similarity - _options.AmbiguityMargin, record!.Response, request, now, ref queryAnalysis))
                 {
-                    // Another entry with a different answer matches about as well: the cache cannot
-                    // tell which answer is meant, and a wrong answer is worse than a miss.
+                    // Another entry with a different answer matches about as well, or was nearer
+                    // and refused on wording only: the cache cannot tell which answer is meant,
+                    // and a wrong answer is worse than a miss.
                     AddVeto(ref vetoes, keys.Tenant, "veto:ambiguous");
                     break;
                 }
@@ -271,6 +282,10 @@ internal sealed partial class SemanticCache
 
         return false;
     }
+
+    /// <summary>True when the entry (read only now) answers differently from <paramref name="response"/>; an unreadable entry does not.</summary>
+    private bool AnswersDiffer(EntryMeta meta, string response) =>
+        _options.AmbiguityMargin > 0 && TryReadRecord(meta, out var record) && !string.Equals(record.Response, response, StringComparison.Ordinal);
 
     private void AddVeto(ref List<string>? vetoes, TenantState tenant, string reason)
     {

@@ -45,7 +45,15 @@ internal readonly record struct VerificationResult(VetoReasons Vetoes, float Sim
     internal const string RulesPassed = "pass:rules";
 
     /// <summary>True when no rule vetoed the candidate.</summary>
+    /// <summary>Rules that compare facts the prompts state, rather than how they are worded.</summary>
+    internal const VetoReasons FactVetoes =
+        VetoReasons.Number | VetoReasons.Unit | VetoReasons.Date | VetoReasons.Entity
+        | VetoReasons.Quoted | VetoReasons.Code | VetoReasons.Version;
+
     public bool Accepted => Vetoes == VetoReasons.None;
+
+    /// <summary>True when a fact rule vetoed (a number, unit, date, entity, quoted string, code identifier or version differs).</summary>
+    public bool VetoedOnFacts => (Vetoes & FactVetoes) != VetoReasons.None;
 
     /// <summary>
     /// The reason codes without the similarity (the engine reports that itself): <c>pass:rules</c>

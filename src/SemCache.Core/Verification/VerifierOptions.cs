@@ -12,7 +12,7 @@ public sealed class VerifierOptions
     /// 54 % recall for any threshold from 0.80 to 0.95, so the threshold is set by rewritten
     /// paraphrases: 0.90 keeps wrong-entry hits on pooled LLM paraphrases (GPTCache mock data) at
     /// 2.5 % with 57 % recall, where 0.86 gives 4.0 % and 67 % (before the engine's ambiguity check,
-    /// which brings 0.90 to 1.1 % and 55 %).
+    /// which brings 0.90 to 0.3 % and 54 %).
     /// </summary>
     public const float RecommendedSimilarityThreshold = 0.90f;
 

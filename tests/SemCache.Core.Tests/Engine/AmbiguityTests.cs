@@ -86,6 +86,38 @@ public sealed class AmbiguityTests
     }
 
     [Fact]
+    public async Task A_nearer_candidate_refused_on_wording_makes_a_farther_one_ambiguous()
+    {
+        // The nearer entry is the reverse trip (refused by the word-order rule); falling back to
+        // the farther one would let that single refusal choose the answer.
+        await using var cache = await CacheWith(
+            null,
+            ("flights from Florida to New York", "Florida to New York: 9 flights.", 0.97f),
+            ("show me flights leaving New York for Florida", "New York to Florida: 12 flights.", 0.92f));
+
+        var result = await cache.LookupAsync(Ask("flights from New York to Florida"));
+
+        Assert.Equal(CacheHitKind.Miss, result.Kind);
+        Assert.Contains("veto:order", result.Reasons);
+        Assert.Contains("veto:ambiguous", result.Reasons);
+    }
+
+    [Fact]
+    public async Task A_nearer_candidate_refused_on_a_fact_does_not_block_a_farther_one()
+    {
+        // A number that differs is a fact the rule reads reliably: the farther entry is served.
+        await using var cache = await CacheWith(
+            null,
+            ("Book a table for 6 people", "Booked for six.", 0.98f),
+            ("Please reserve me a table that seats 4 people", "Booked for four.", 0.93f));
+
+        var result = await cache.LookupAsync(Ask("Book a table for 4 people"));
+
+        Assert.Equal(CacheHitKind.Semantic, result.Kind);
+        Assert.Equal("Booked for four.", result.Response);
+    }
+
+    [Fact]
     public async Task A_zero_margin_turns_the_check_off()
     {
         await using var cache = await CacheWith(
