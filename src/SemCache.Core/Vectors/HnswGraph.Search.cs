@@ -190,26 +190,18 @@ internal sealed unsafe partial class HnswGraph
             frontier.Pop();
 
             // Upper records live in managed arrays: pin the one being read while a pointer walks it.
-            var upper = level == 0 ? null : arena.Upper[best.Id];
+            // (Level 0 went to SearchLevel0 above, so every record here is an upper one.)
+            var upper = arena.Upper[best.Id];
             fixed (uint* upperBase = upper)
             {
-                uint* links;
-                if (level == 0)
+                var offset = (level - 1) * _upperRecord;
+                if (upperBase is null || offset + _upperRecord > upper!.Length)
                 {
-                    links = arena.Level0(best.Id);
-                }
-                else
-                {
-                    var offset = (level - 1) * _upperRecord;
-                    if (upperBase is null || offset + _upperRecord > upper!.Length)
-                    {
-                        continue;
-                    }
-
-                    links = upperBase + offset;
+                    continue;
                 }
 
-                var n = Math.Min((int)Volatile.Read(ref *links), (level == 0 ? arena.LinkStride : _upperRecord) - 1);
+                var links = upperBase + offset;
+                var n = Math.Min((int)Volatile.Read(ref *links), _upperRecord - 1);
                 links++;
                 if (Sse.IsSupported && n > 0 && links[0] < capacity)
                 {
