@@ -17,8 +17,30 @@ internal readonly struct BestFirst : IComparer<Candidate>
     public int Compare(Candidate x, Candidate y) => y.Similarity.CompareTo(x.Similarity);
 }
 
-/// <summary>Binary max-heap of candidates (best at the top): the frontier still to expand. Reused, never shrunk.</summary>
-internal sealed class MaxHeap
+/// <summary>Which of two similarities belongs nearer the top of a <see cref="CandidateHeap{TOrder}"/>.</summary>
+internal interface IHeapOrder
+{
+    static abstract bool Above(float x, float y);
+}
+
+/// <summary>Best (highest similarity) on top.</summary>
+internal readonly struct HigherOnTop : IHeapOrder
+{
+    public static bool Above(float x, float y) => x > y;
+}
+
+/// <summary>Worst (lowest similarity) on top.</summary>
+internal readonly struct LowerOnTop : IHeapOrder
+{
+    public static bool Above(float x, float y) => x < y;
+}
+
+/// <summary>
+/// Binary heap of candidates ordered by <typeparamref name="TOrder"/>. The order is a struct type
+/// argument, so the JIT compiles each heap with its comparison inlined. Reused, never shrunk.
+/// </summary>
+internal class CandidateHeap<TOrder>
+    where TOrder : struct, IHeapOrder
 {
     private Candidate[] _items = new Candidate[256];
 
@@ -41,7 +63,7 @@ internal sealed class MaxHeap
         {
             var parent = (i - 1) >> 1;
             var p = Unsafe.Add(ref items, parent);
-            if (p.Similarity >= similarity)
+            if (!TOrder.Above(similarity, p.Similarity))
             {
                 break;
             }
@@ -68,13 +90,13 @@ internal sealed class MaxHeap
                 break;
             }
 
-            if (child + 1 < n && Unsafe.Add(ref items, child + 1).Similarity > Unsafe.Add(ref items, child).Similarity)
+            if (child + 1 < n && TOrder.Above(Unsafe.Add(ref items, child + 1).Similarity, Unsafe.Add(ref items, child).Similarity))
             {
                 child++;
             }
 
             var c = Unsafe.Add(ref items, child);
-            if (c.Similarity <= last.Similarity)
+            if (!TOrder.Above(c.Similarity, last.Similarity))
             {
                 break;
             }
@@ -92,77 +114,8 @@ internal sealed class MaxHeap
     }
 }
 
-/// <summary>Binary min-heap of candidates (worst at the top): the bounded result set of a layer search.</summary>
-internal sealed class MinHeap
-{
-    private Candidate[] _items = new Candidate[256];
+/// <summary>Max-heap (best on top): the frontier still to expand.</summary>
+internal sealed class MaxHeap : CandidateHeap<HigherOnTop>;
 
-    public int Count { get; private set; }
-
-    public ref readonly Candidate Top => ref _items[0];
-
-    public void Clear() => Count = 0;
-
-    public void Push(float similarity, uint id)
-    {
-        if (Count == _items.Length)
-        {
-            Array.Resize(ref _items, Count * 2);
-        }
-
-        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
-        var i = Count++;
-        while (i > 0)
-        {
-            var parent = (i - 1) >> 1;
-            var p = Unsafe.Add(ref items, parent);
-            if (p.Similarity <= similarity)
-            {
-                break;
-            }
-
-            Unsafe.Add(ref items, i) = p;
-            i = parent;
-        }
-
-        Unsafe.Add(ref items, i) = new Candidate(similarity, id);
-    }
-
-    public Candidate Pop()
-    {
-        ref var items = ref MemoryMarshal.GetArrayDataReference(_items);
-        var top = items;
-        var last = Unsafe.Add(ref items, --Count);
-        var n = Count;
-        var i = 0;
-        while (true)
-        {
-            var child = (2 * i) + 1;
-            if (child >= n)
-            {
-                break;
-            }
-
-            if (child + 1 < n && Unsafe.Add(ref items, child + 1).Similarity < Unsafe.Add(ref items, child).Similarity)
-            {
-                child++;
-            }
-
-            var c = Unsafe.Add(ref items, child);
-            if (c.Similarity >= last.Similarity)
-            {
-                break;
-            }
-
-            Unsafe.Add(ref items, i) = c;
-            i = child;
-        }
-
-        if (n > 0)
-        {
-            Unsafe.Add(ref items, i) = last;
-        }
-
-        return top;
-    }
-}
+/// <summary>Min-heap (worst on top): the bounded result set of a layer search.</summary>
+internal sealed class MinHeap : CandidateHeap<LowerOnTop>;
