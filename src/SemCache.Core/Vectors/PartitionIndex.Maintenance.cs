@@ -20,6 +20,21 @@ internal sealed partial class PartitionIndex
     private Successor? _successor;
     private Task? _maintenance;
 
+    /// <summary>
+    /// Test hook: while set and not signalled, a started promotion or rebuild waits before linking its backlog, so a
+    /// test can observe (and write to) the index in exactly the state where both generations or modes coexist.
+    /// </summary>
+    internal ManualResetEventSlim? HoldMaintenanceForTests { get; set; }
+
+    /// <summary>True while a promotion or rebuild is running.</summary>
+    internal bool IsMaintaining
+    {
+        get
+        {
+            lock (_gate) { return _maintenance is not null; }
+        }
+    }
+
     /// <summary>The exception that stopped background maintenance, if one did; the index stays correct (exact scans, tombstones kept).</summary>
     internal Exception? MaintenanceFault { get; private set; }
 
@@ -110,6 +125,11 @@ internal sealed partial class PartitionIndex
     /// <summary>Links the nodes appended before linking began, then switches searches to the graph.</summary>
     private void Promote(HnswGraph graph, int backlog, int threads)
     {
+        if (!WaitIfHeld())
+        {
+            return;
+        }
+
         graph.LinkRange(0, backlog, threads, owed: false, _stopping.Token);
         lock (_gate)
         {
@@ -171,6 +191,11 @@ internal sealed partial class PartitionIndex
 
                 map = old.CopyLiveTo(next, copied, end, map);
                 copied = end;
+            }
+
+            if (!WaitIfHeld())
+            {
+                return;
             }
 
             if (link)
@@ -247,6 +272,20 @@ internal sealed partial class PartitionIndex
 
         _successor = new Successor(next, ids);
         return next.NodeCount;
+    }
+
+    /// <summary>Blocks while <see cref="HoldMaintenanceForTests"/> holds; false when the index was disposed meanwhile.</summary>
+    private bool WaitIfHeld()
+    {
+        try
+        {
+            HoldMaintenanceForTests?.Wait(_stopping.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A rebuild's new generation during catch-up: its graph and its own key map.</summary>

@@ -110,6 +110,24 @@ internal sealed partial class PartitionIndex : IDisposable
     /// <summary>Arenas freed so far: outgrown arenas and retired generations whose last reader left.</summary>
     internal long FreedArenas => _ledger.FreedCount;
 
+    /// <summary>Pins the arena searches read now (tests: holds a retired generation alive like a slow reader); null once disposed.</summary>
+    internal VectorArena? PinCurrentArena()
+    {
+        while (true)
+        {
+            var graph = _graph;
+            if (graph.TryPin(out var arena))
+            {
+                return arena;
+            }
+
+            if (_disposed)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>
     /// Bytes held by the index: vector arena, links (all levels), per-node arrays and the key map, divided by nothing:
     /// callers compute per-vector figures themselves. While a rebuild runs, its new generation is included.

@@ -22,6 +22,12 @@ internal sealed unsafe class VectorArena : IDisposable
     private int _ownerReleased;
 
     public VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger = null)
+        : this(capacity, stride, linkStride, ledger, clearFrom: 0)
+    {
+    }
+
+    /// <summary>Allocates; the native blocks are zeroed from slot <paramref name="clearFrom"/> on (growth overwrites the slots below).</summary>
+    private VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger, int clearFrom)
     {
         _ledger = ledger;
         Capacity = Math.Max(capacity, 1);
@@ -31,8 +37,12 @@ internal sealed unsafe class VectorArena : IDisposable
         LinkBytes = (nuint)Capacity * (nuint)linkStride * sizeof(uint);
         Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
         Links = (uint*)NativeMemory.AlignedAlloc(LinkBytes, 64);
-        NativeMemory.Clear(Vectors, VectorBytes);
-        NativeMemory.Clear(Links, LinkBytes);
+        // Zero padding lets kernels read whole strides; zero link counts mean "no links yet". Slots a growth copies
+        // into are not cleared first: on a large arena that halves the time writers wait for the copy.
+        var vectorsFrom = (nuint)clearFrom * (nuint)stride * sizeof(float);
+        var linksFrom = (nuint)clearFrom * (nuint)linkStride * sizeof(uint);
+        NativeMemory.Clear((byte*)Vectors + vectorsFrom, VectorBytes - vectorsFrom);
+        NativeMemory.Clear((byte*)Links + linksFrom, LinkBytes - linksFrom);
         GC.AddMemoryPressure((long)(VectorBytes + LinkBytes));
         Keys = new long[Capacity];
         Levels = new byte[Capacity];
@@ -83,7 +93,7 @@ internal sealed unsafe class VectorArena : IDisposable
     /// <summary>A larger arena holding copies of the first <paramref name="count"/> nodes.</summary>
     public VectorArena Grow(int newCapacity, int count)
     {
-        var next = new VectorArena(newCapacity, Stride, LinkStride, _ledger);
+        var next = new VectorArena(newCapacity, Stride, LinkStride, _ledger, clearFrom: count);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
         Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
         Array.Copy(Keys, next.Keys, count);
