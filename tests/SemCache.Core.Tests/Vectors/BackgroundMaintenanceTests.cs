@@ -62,9 +62,12 @@ public sealed class BackgroundMaintenanceTests
         }
 
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() => ReadUntil(index, data, stop.Token));
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
         {
+            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
+            await reading.Task;
             var random = new Random(44 + w);
             for (var op = 0; op < 3000; op++)
             {
@@ -126,9 +129,12 @@ public sealed class BackgroundMaintenanceTests
 
         Assert.True(index.IsMaintaining);
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() => ReadUntil(index, data, stop.Token));
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
         {
+            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
+            await reading.Task;
             var random = new Random(46 + w);
             for (var op = 0; op < 2000; op++)
             {
@@ -242,14 +248,14 @@ public sealed class BackgroundMaintenanceTests
         }
     }
 
-    /// <summary>Searches until cancelled, checking each hit against its key's row; returns how many searches ran.</summary>
-    private static int ReadUntil(PartitionIndex index, float[] data, CancellationToken stop)
+    /// <summary>Searches until cancelled (at least once), checking each hit against its key's row; returns how many searches ran.</summary>
+    private static int ReadUntil(PartitionIndex index, float[] data, TaskCompletionSource reading, CancellationToken stop)
     {
         var hits = new VectorHit[10];
         var random = new Random(50);
         var searches = 0;
         var rows = data.Length / Dims;
-        while (!stop.IsCancellationRequested)
+        do
         {
             var query = VectorTestData.Row(data, Dims, random.Next(rows));
             var n = index.Search(query, hits, 16);
@@ -264,7 +270,9 @@ public sealed class BackgroundMaintenanceTests
             }
 
             searches++;
+            reading.TrySetResult();
         }
+        while (!stop.IsCancellationRequested);
 
         return searches;
     }
