@@ -115,3 +115,95 @@ public class HnswInsertBenchmarks
         }
     }
 }
+
+/// <summary>
+/// Inserts into one 20,000-vector HNSW graph from 1 or 2 writers calling <see cref="PartitionIndex.Add"/> (each
+/// invocation inserts 2,000 more, split between the writers): links run outside the index's lock, so the two
+/// writers' figure over the one writer's, same run, is how far inserts into one partition scale.
+/// </summary>
+[BenchmarkCategory("Vectors", "HnswConcurrentInsert")]
+[MinColumn]
+[MedianColumn]
+public class HnswConcurrentInsertBenchmarks
+{
+    private const int Dims = 384;
+    private const int Base = 20_000;
+    private const int Batch = 2_000;
+    private float[] _data = [];
+    private PartitionIndex _index = null!;
+
+    [Params(1, 2)]
+    public int Writers { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _data = VectorBenchmarkData.Clustered(Base + Batch, Dims, 200, seed: 3);
+
+    [IterationSetup]
+    public void BuildBase()
+    {
+        _index?.Dispose();
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = 0 });
+        _index.AddRange([.. Enumerable.Range(0, Base).Select(i => (long)i)], _data.AsSpan(0, Base * Dims), Environment.ProcessorCount);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Insert()
+    {
+        var writers = new Thread[Writers];
+        for (var w = 0; w < writers.Length; w++)
+        {
+            var first = w;
+            writers[w] = new Thread(() =>
+            {
+                for (var i = first; i < Batch; i += writers.Length)
+                {
+                    _index.Add(Base + i, _data.AsSpan((Base + i) * Dims, Dims));
+                }
+            });
+            writers[w].Start();
+        }
+
+        foreach (var writer in writers)
+        {
+            writer.Join();
+        }
+    }
+}
+
+/// <summary>
+/// The store that crosses FlatSearchLimit (2,048 by default): the 2,049th add into a flat partition. It only
+/// starts the background promotion, so it should cost what any flat add costs, not a graph build.
+/// </summary>
+[BenchmarkCategory("Vectors", "FlatCrossing")]
+[MinColumn]
+[MedianColumn]
+public class FlatCrossingBenchmarks
+{
+    private const int Dims = 384;
+    private const int Limit = 2048;
+    private float[] _data = [];
+    private PartitionIndex _index = null!;
+
+    [GlobalSetup]
+    public void Setup() => _data = VectorBenchmarkData.Clustered(Limit + 1, Dims, 32, seed: 4);
+
+    [IterationSetup]
+    public void Fill()
+    {
+        _index?.Dispose();
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = Limit });
+        for (var i = 0; i < Limit; i++)
+        {
+            _index.Add(i, _data.AsSpan(i * Dims, Dims));
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark]
+    public void CrossingAdd() => _index.Add(Limit, _data.AsSpan(Limit * Dims, Dims));
+}

@@ -3,55 +3,85 @@ namespace SemCache.Vectors;
 internal sealed unsafe partial class HnswGraph
 {
     /// <summary>
-    /// Links every appended node that is not yet in the graph and is not a tombstone, then switches searches from
-    /// the flat scan to the graph. With <paramref name="threads"/> above 1 the nodes are linked in parallel.
-    /// Writer only (no append may run meanwhile); readers may search throughout.
+    /// Links the nodes <paramref name="firstId"/> to <paramref name="endId"/> (exclusive) that are not tombstones,
+    /// on up to <paramref name="threads"/> threads. <paramref name="owed"/> says whether they were appended while
+    /// linking (each settles its debt, see <see cref="LinkAppended"/>) or are a build's backlog. Appends and searches
+    /// may run meanwhile; it returns early, leaving the rest unlinked, once the graph is retired or
+    /// <paramref name="cancellation"/> fires.
     /// </summary>
-    public void LinkAll(int firstId, int threads)
+    public void LinkRange(int firstId, int endId, int threads, bool owed, CancellationToken cancellation = default)
     {
-        var count = _count;
-        var arena = _arena;
-        if (threads <= 1 || count - firstId < 1024)
+        void One(int id)
         {
-            for (var id = firstId; id < count; id++)
+            if (owed)
             {
-                if (arena.Deleted[id] == 0)
-                {
-                    Link((uint)id);
-                }
+                LinkAppended((uint)id);
+            }
+            else if (!_retired && !cancellation.IsCancellationRequested && !IsDeleted((uint)id))
+            {
+                Link((uint)id);
             }
         }
-        else
+
+        if (threads <= 1 || endId - firstId < 1024)
         {
-            // Link the first nodes alone so that the parallel phase starts from a connected core.
-            var core = Math.Min(count, firstId + 256);
-            for (var id = firstId; id < core; id++)
+            for (var id = firstId; id < endId; id++)
             {
-                if (arena.Deleted[id] == 0)
-                {
-                    Link((uint)id);
-                }
+                One(id);
             }
 
-            Parallel.For(core, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, id =>
-            {
-                if (arena.Deleted[id] == 0)
-                {
-                    Link((uint)id);
-                }
-            });
+            return;
         }
 
-        _linked = true;
+        // Link the first nodes alone so that the parallel phase starts from a connected core.
+        var core = Math.Min(endId, firstId + 256);
+        for (var id = firstId; id < core; id++)
+        {
+            One(id);
+        }
+
+        Parallel.For(core, endId, new ParallelOptions { MaxDegreeOfParallelism = threads }, One);
+    }
+
+    /// <summary>Links a node appended while <see cref="IsLinking"/> and settles the debt its append recorded.</summary>
+    public void LinkAppended(uint id)
+    {
+        try
+        {
+            if (!IsDeleted(id))
+            {
+                Link(id);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingLinks);
+        }
     }
 
     /// <summary>
     /// Inserts an appended node into the graph (HNSW paper, algorithm 1 with the heuristic of algorithm 4).
-    /// Safe to run on several threads for different nodes; see the class remarks for the locking.
+    /// Safe to run on several threads for different nodes, and beside appends; see the class remarks for the
+    /// locking. Does nothing once the graph is retired.
     /// </summary>
     public void Link(uint id)
     {
-        var arena = _arena;
+        _arenaGate.EnterShared();
+        try
+        {
+            if (!_retired)
+            {
+                LinkCore(_arena, id);
+            }
+        }
+        finally
+        {
+            _arenaGate.ExitShared();
+        }
+    }
+
+    private void LinkCore(VectorArena arena, uint id)
+    {
         var scratch = SearchScratch.Current;
         scratch.EnsureWork(Math.Max(_efConstruction, _maxM0) + 1);
         var level = (int)arena.Levels[id];

@@ -6,17 +6,44 @@ namespace SemCache.Vectors;
 
 internal sealed unsafe partial class HnswGraph
 {
+    /// <summary>
+    /// Searches this generation: the graph once <see cref="IsLinked"/>, an exact scan of every live node before.
+    /// Fills <paramref name="results"/> best first and sets <paramref name="count"/>. False when the graph was
+    /// retired and its memory freed: the caller searches the generation that replaced it.
+    /// </summary>
+    public bool TrySearch(ReadOnlySpan<float> query, Span<VectorHit> results, int ef, out int count)
+    {
+        count = 0;
+        var linked = _linked;
+
+        // Entry and count before the arena: the entry node was appended to, and a published count never exceeds the
+        // capacity of, an arena published no later than the one pinned next.
+        var entry = Volatile.Read(ref _entry);
+        var nodes = Volatile.Read(ref _count);
+        if (!TryPin(out var arena))
+        {
+            return false;
+        }
+
+        try
+        {
+            count = linked ? SearchGraph(arena, entry, query, results, ef) : ScanFlat(arena, nodes, query, results);
+            return true;
+        }
+        finally
+        {
+            arena.Release();
+        }
+    }
+
     /// <summary>Best-first search of the graph; fills <paramref name="results"/> best first and returns how many.</summary>
-    public int SearchGraph(ReadOnlySpan<float> query, Span<VectorHit> results, int ef)
+    private int SearchGraph(VectorArena arena, long entry, ReadOnlySpan<float> query, Span<VectorHit> results, int ef)
     {
         if (results.IsEmpty)
         {
             return 0;
         }
 
-        // Entry before arena: the entry node was appended to an arena published no later than the one read next.
-        var entry = Volatile.Read(ref _entry);
-        var arena = _arena;
         if (entry < 0 || (uint)entry >= (uint)arena.Capacity)
         {
             return 0;
@@ -45,21 +72,17 @@ internal sealed unsafe partial class HnswGraph
             results[i] = new VectorHit(arena.Keys[c.Id], c.Similarity);
         }
 
-        GC.KeepAlive(arena);
         return count;
     }
 
-    /// <summary>Exact search: scans every live node of the arena.</summary>
-    public int ScanFlat(ReadOnlySpan<float> query, Span<VectorHit> results)
+    /// <summary>Exact search: scans the first <paramref name="count"/> nodes of the arena, skipping tombstones.</summary>
+    private int ScanFlat(VectorArena arena, int count, ReadOnlySpan<float> query, Span<VectorHit> results)
     {
         if (results.IsEmpty)
         {
             return 0;
         }
 
-        // Count before arena: a published count never exceeds the capacity of the arena read after it.
-        var count = Volatile.Read(ref _count);
-        var arena = _arena;
         count = Math.Min(count, arena.Capacity);
         var q = SearchScratch.Current.PrepareQuery(query, _stride);
         var checkDeleted = Volatile.Read(ref _deleted) > 0;
@@ -89,7 +112,6 @@ internal sealed unsafe partial class HnswGraph
             results[at] = new VectorHit(arena.Keys[id], s);
         }
 
-        GC.KeepAlive(arena);
         return found;
     }
 

@@ -7,12 +7,36 @@ internal sealed unsafe partial class HnswGraph
 
     /// <summary>
     /// Writes the graph: a header, then per node its key, level, tombstone flag, vector and link records, then an
-    /// XxHash64 of all of it. Writer only (links must not change meanwhile); readers may search.
+    /// XxHash64 of all of it. Writer only (no appends meanwhile); readers may search. Waits until every node
+    /// appended while linking has been linked by its writer, then holds linkers off while it writes, so the links
+    /// written are those of a finished graph. A graph that searches still scan (never linked, or promotion still in
+    /// the background) is written with empty link records: it is restored flat and promoted again, rather than
+    /// with half of its links.
     /// </summary>
     public void WriteSnapshot(Stream stream)
     {
+        var spinner = default(SpinWait);
+        while (PendingLinks > 0)
+        {
+            spinner.SpinOnce();
+        }
+
+        _arenaGate.EnterExclusive();
+        try
+        {
+            WriteSnapshotCore(stream);
+        }
+        finally
+        {
+            _arenaGate.ExitExclusive();
+        }
+    }
+
+    private void WriteSnapshotCore(Stream stream)
+    {
         var arena = _arena;
         var count = _count;
+        var linked = _linked;
         var w = new SnapshotWriter(stream);
         w.Write(SnapshotMagic);
         w.Write(SnapshotVersion);
@@ -20,8 +44,9 @@ internal sealed unsafe partial class HnswGraph
         w.Write(_m);
         w.Write(count);
         w.Write(_deleted);
-        w.Write((byte)(_linked ? 1 : 0));
-        w.Write(_entry);
+        w.Write((byte)(linked ? 1 : 0));
+        w.Write(linked ? _entry : NoEntry);
+        uint[] noLinks = linked ? [] : new uint[Math.Max(arena.LinkStride, MaxLevel * _upperRecord)];
         for (var i = 0; i < count; i++)
         {
             var id = (uint)i;
@@ -29,10 +54,21 @@ internal sealed unsafe partial class HnswGraph
             w.Write(arena.Levels[i]);
             w.Write(arena.Deleted[i]);
             w.Write(new ReadOnlySpan<float>(arena.Vector(id), _dimensions));
-            w.Write(new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride));
-            if (arena.Upper[i] is { } upper)
+            if (linked)
             {
-                w.Write<uint>(upper);
+                w.Write(new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride));
+                if (arena.Upper[i] is { } upper)
+                {
+                    w.Write<uint>(upper);
+                }
+            }
+            else
+            {
+                w.Write<uint>(noLinks.AsSpan(0, arena.LinkStride));
+                if (arena.Upper[i] is { } upper)
+                {
+                    w.Write<uint>(noLinks.AsSpan(0, upper.Length));
+                }
             }
         }
 
@@ -43,7 +79,7 @@ internal sealed unsafe partial class HnswGraph
     /// Reads a snapshot written by <see cref="WriteSnapshot"/>. Every count, level and link id is range-checked and
     /// the checksum verified, so damaged input raises <see cref="InvalidDataException"/> rather than corrupting memory.
     /// </summary>
-    public static HnswGraph ReadSnapshot(Stream stream, int dimensions, int m, int efConstruction, int seed)
+    public static HnswGraph ReadSnapshot(Stream stream, int dimensions, int m, int efConstruction, int seed, ArenaLedger? ledger = null)
     {
         var r = new SnapshotReader(stream);
         if (r.Read<uint>() != SnapshotMagic)
@@ -75,7 +111,7 @@ internal sealed unsafe partial class HnswGraph
         }
 
         // Grow while reading rather than trusting the count for one allocation: a damaged count must not exhaust memory.
-        var graph = new HnswGraph(dimensions, m, efConstruction, seed, Math.Min(count, 4096));
+        var graph = new HnswGraph(dimensions, m, efConstruction, seed, Math.Min(count, 4096), ledger);
         try
         {
             graph.ReadNodes(r, count, deleted);
@@ -91,6 +127,7 @@ internal sealed unsafe partial class HnswGraph
 
             r.VerifyChecksum();
             graph._entry = entry;
+            graph._linking = linked == 1;
             graph._linked = linked == 1;
             return graph;
         }

@@ -7,17 +7,26 @@ namespace SemCache.Vectors;
 /// <remarks>
 /// Concurrency design:
 /// <list type="bullet">
-/// <item>Nodes are appended by one writer at a time (<see cref="PartitionIndex"/> serialises them). A node's vector,
-/// key and level are written before <c>_count</c> is published, and before any link can point at it.</item>
-/// <item><see cref="Link"/> may run on many threads at once (parallel build). Each change of one node's link list
-/// happens under that node's spin lock, and a thread never holds two node locks, so there is no lock order to
-/// get wrong. The entry point is one packed 64-bit word, changed under <c>_entryGate</c>; an insert whose level
-/// tops the graph holds that gate for its whole insertion, as hnswlib does.</item>
-/// <item>Readers take no lock. They read a link count (clamped to the record size) and the ids after it; a list
-/// being rewritten may be seen half old, half new, but every id ever written names a fully written node, and ids
-/// beyond the reader's arena capacity are skipped. A torn list can only change which path a search takes, never
-/// make it read outside memory or return a node that was not inserted.</item>
-/// <item>Growth copies into a new <see cref="VectorArena"/>; readers finish on the one they started with.</item>
+/// <item>Nodes are appended by one writer at a time (<see cref="PartitionIndex"/> serialises appends under its
+/// short lock). A node's vector, key and level are written before <c>_count</c> is published, and before any link
+/// can point at it.</item>
+/// <item><see cref="Link"/> runs on many threads at once (writers link their own node after leaving the index's
+/// lock; background builds and parallel bulk loads link many). Each change of one node's link list happens under
+/// that node's spin lock, and a thread never holds two node locks, so there is no lock order to get wrong. The
+/// entry point is one packed 64-bit word, changed under <c>_entryGate</c>; an insert whose level tops the graph
+/// holds that gate for its whole insertion, as hnswlib does.</item>
+/// <item>Linkers share the <see cref="ArenaGate"/>; growth, snapshots and retirement hold it alone, so a link is
+/// never written into an arena that is being copied away.</item>
+/// <item>Readers take no lock. They pin the arena they read (reference count) and read a link count (clamped to
+/// the record size) and the ids after it; a list being rewritten may be seen half old, half new, but every id
+/// ever written names a fully written node, and ids beyond the reader's arena capacity are skipped. A torn list
+/// can only change which path a search takes, never make it read outside memory or return a node that was not
+/// inserted.</item>
+/// <item>Growth copies into a new <see cref="VectorArena"/>; readers finish on the one they pinned, which is freed
+/// when the last of them lets go.</item>
+/// <item>Two flags separate building from serving: once <see cref="IsLinking"/> is set every appended node is
+/// linked (by its writer) while a background task links the nodes that were there before; searches switch from
+/// the exact flat scan to the graph only when <see cref="IsLinked"/> is set, after that backlog is done.</item>
 /// </list>
 /// </remarks>
 internal sealed unsafe partial class HnswGraph : IDisposable
@@ -36,15 +45,19 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     private readonly double _levelMultiplier;
     private readonly ulong _seed;
     private readonly Lock _entryGate = new();
+    private readonly ArenaGate _arenaGate = new();
 
     private volatile VectorArena _arena;
     private int _count;
     private int _deleted;
     private long _entry = NoEntry;
     private long _upperBytes;
+    private volatile bool _linking;
     private volatile bool _linked;
+    private volatile bool _retired;
+    private int _pendingLinks;
 
-    public HnswGraph(int dimensions, int m, int efConstruction, int seed, int initialCapacity)
+    public HnswGraph(int dimensions, int m, int efConstruction, int seed, int initialCapacity, ArenaLedger? ledger = null)
     {
         _dimensions = dimensions;
         _m = m;
@@ -54,7 +67,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         _upperRecord = m + 1;
         _levelMultiplier = 1.0 / Math.Log(m);
         _seed = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;
-        _arena = new VectorArena(Math.Max(initialCapacity, 16), _stride, 1 + _maxM0);
+        _arena = new VectorArena(Math.Max(initialCapacity, 16), _stride, 1 + _maxM0, ledger);
     }
 
     public int Dimensions => _dimensions;
@@ -69,6 +82,25 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>True once every node is in the graph; until then searches scan the arena.</summary>
     public bool IsLinked => _linked;
 
+    /// <summary>True once nodes are being linked: from then on every appended node must be linked by its writer.</summary>
+    public bool IsLinking => _linking;
+
+    /// <summary>True once the graph was retired (<see cref="Dispose"/>): links are no longer written, searches fail over.</summary>
+    public bool IsRetired => _retired;
+
+    /// <summary>Nodes appended while linking whose writer has not finished linking them yet.</summary>
+    public int PendingLinks => Volatile.Read(ref _pendingLinks);
+
+    /// <summary>Starts linking: appends from now on owe a link. Writer only (under the index's lock).</summary>
+    public void BeginLinking() => _linking = true;
+
+    /// <summary>Switches searches to the graph; the caller has linked every node appended before <see cref="BeginLinking"/>.</summary>
+    public void MarkLinked()
+    {
+        _linking = true;
+        _linked = true;
+    }
+
     internal VectorArena Arena => _arena;
 
     /// <summary>Total bytes: arena, per-node arrays and upper link lists (with their object headers).</summary>
@@ -77,10 +109,30 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>Grows the arena so that <paramref name="capacity"/> nodes fit. Writer only.</summary>
     public void Reserve(int capacity)
     {
-        var arena = _arena;
-        if (capacity > arena.Capacity)
+        if (capacity > _arena.Capacity)
         {
-            _arena = arena.Grow(capacity, _count);
+            GrowTo(capacity);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the arena by a larger copy. Linkers are held off meanwhile (they write links that the copy must not
+    /// miss); searches are not: they finish on the arena they pinned, and the old one is freed when they let go.
+    /// </summary>
+    private VectorArena GrowTo(int capacity)
+    {
+        _arenaGate.EnterExclusive();
+        try
+        {
+            var old = _arena;
+            var next = old.Grow(capacity, _count);
+            _arena = next;
+            old.Dispose();
+            return next;
+        }
+        finally
+        {
+            _arenaGate.ExitExclusive();
         }
     }
 
@@ -96,8 +148,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         var arena = _arena;
         if (id == arena.Capacity)
         {
-            arena = arena.Grow(arena.Capacity <= (int.MaxValue / 2) ? arena.Capacity * 2 : int.MaxValue - 1, id);
-            _arena = arena;
+            arena = GrowTo(arena.Capacity <= (int.MaxValue / 2) ? arena.Capacity * 2 : int.MaxValue - 1);
         }
 
         var uid = (uint)id;
@@ -111,8 +162,47 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             _upperBytes += (3 * IntPtr.Size) + (level * _upperRecord * sizeof(uint));
         }
 
+        if (_linking)
+        {
+            // The writer owes this node a link (LinkAppended); a snapshot waits until every such debt is paid.
+            Interlocked.Increment(ref _pendingLinks);
+        }
+
         Volatile.Write(ref _count, id + 1);
         return uid;
+    }
+
+    /// <summary>
+    /// Appends copies of the live nodes <paramref name="from"/> to <paramref name="end"/> (exclusive) to
+    /// <paramref name="target"/>, recording <c>map[id] = newId + 1</c>; returns the map, enlarged if it had to be.
+    /// Runs beside appends to this graph (vectors never change once appended; growth is held off while copying),
+    /// but must be the only writer of <paramref name="target"/>.
+    /// </summary>
+    public uint[] CopyLiveTo(HnswGraph target, int from, int end, uint[] map)
+    {
+        if (map.Length < end)
+        {
+            Array.Resize(ref map, Math.Max(end, map.Length * 2));
+        }
+
+        _arenaGate.EnterShared();
+        try
+        {
+            var arena = _arena;
+            for (var i = from; i < end; i++)
+            {
+                if (arena.Deleted[i] == 0)
+                {
+                    map[i] = target.Append(arena.Keys[i], new ReadOnlySpan<float>(arena.Vector((uint)i), _dimensions)) + 1;
+                }
+            }
+        }
+        finally
+        {
+            _arenaGate.ExitShared();
+        }
+
+        return map;
     }
 
     /// <summary>Marks a node as a tombstone. Writer only.</summary>
@@ -133,7 +223,46 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>The stored vector of a node (without padding).</summary>
     public ReadOnlySpan<float> VectorOf(uint id) => new(_arena.Vector(id), _dimensions);
 
-    public void Dispose() => _arena.Dispose();
+    /// <summary>
+    /// Pins the current arena for a lock-free reader. False when the graph was retired and its arena freed; the
+    /// caller then reads the generation that replaced it. A true return must be paired with
+    /// <see cref="VectorArena.Release"/>.
+    /// </summary>
+    public bool TryPin(out VectorArena arena)
+    {
+        while (true)
+        {
+            arena = _arena;
+            if (arena.TryAcquire())
+            {
+                return true;
+            }
+
+            // Freed: either outgrown (a newer arena is published, retry) or retired with the graph.
+            if (ReferenceEquals(arena, _arena))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Retires the graph: waits for running links to finish, stops new ones, and drops the owner's reference to the
+    /// arena. Readers that pinned it keep it until they leave; the last one frees it.
+    /// </summary>
+    public void Dispose()
+    {
+        _arenaGate.EnterExclusive();
+        try
+        {
+            _retired = true;
+            _arena.Dispose();
+        }
+        finally
+        {
+            _arenaGate.ExitExclusive();
+        }
+    }
 
     /// <summary>
     /// The level of a node, drawn from the exponential distribution of the HNSW paper by hashing the id with the

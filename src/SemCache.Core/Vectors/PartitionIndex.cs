@@ -48,33 +48,46 @@ internal sealed record VectorIndexOptions
 /// <see cref="VectorKernels.TryNormalize"/>); similarity is the dot product.
 /// </summary>
 /// <remarks>
-/// Thread safety: writers (add, remove, snapshot, rebuild) are serialised by one lock; searches take no lock at all
-/// (see <see cref="HnswGraph"/> for how they tolerate concurrent link updates), so a writer never blocks a reader.
-/// Replacing a key appends the new vector before tombstoning the old one, so a concurrent search sees one of the
-/// two, never neither. Deleting marks a tombstone (still traversed, never returned); once tombstones exceed
-/// <see cref="VectorIndexOptions.TombstoneRebuildFraction"/> of the nodes the writer builds a compact new
-/// generation and publishes it in one reference swap; searches running on the old one finish there, and its
-/// memory is released when the last of them lets go.
+/// <para>Thread safety: appends, removals and the key map are serialised by one short lock (a vector copy and a
+/// dictionary update); the expensive part of an insert, linking the node into the graph, runs after the lock is
+/// released, so several writers link in parallel (see <see cref="HnswGraph"/> for the per-node locking). Searches
+/// take no lock at all; they pin the arena they read, so a writer never blocks a reader.</para>
+/// <para>Whole-graph work never runs on a caller's thread (see PartitionIndex.Maintenance.cs): crossing
+/// <see cref="VectorIndexOptions.FlatSearchLimit"/> starts a background promotion, during which searches stay
+/// exact flat scans; a tombstone fraction above <see cref="VectorIndexOptions.TombstoneRebuildFraction"/> starts
+/// a background rebuild into a compact new generation that is swapped in with one reference write. Retired
+/// generations and outgrown arenas are freed by reference counting when their last reader leaves.</para>
+/// <para>Replacing a key appends the new vector before tombstoning the old one, so a concurrent search sees one of
+/// the two, never neither.</para>
 /// </remarks>
-internal sealed class PartitionIndex : IDisposable
+internal sealed partial class PartitionIndex : IDisposable
 {
     private readonly Lock _gate = new();
+    private readonly ArenaLedger _ledger;
+    private readonly CancellationTokenSource _stopping = new();
     private Dictionary<long, uint> _ids = [];
     private volatile HnswGraph _graph;
     private int _live;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     public PartitionIndex(VectorIndexOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        _ledger = new ArenaLedger();
         _graph = NewGraph(16);
+        if (options.FlatSearchLimit == 0)
+        {
+            // Never flat: an empty graph is already a finished one, and every insert links itself.
+            _graph.MarkLinked();
+        }
     }
 
-    private PartitionIndex(VectorIndexOptions options, HnswGraph graph, Dictionary<long, uint> ids)
+    private PartitionIndex(VectorIndexOptions options, HnswGraph graph, Dictionary<long, uint> ids, ArenaLedger ledger)
     {
         Options = options;
+        _ledger = ledger;
         _graph = graph;
         _ids = ids;
         _live = ids.Count;
@@ -91,9 +104,33 @@ internal sealed class PartitionIndex : IDisposable
     /// <summary>Nodes currently marked deleted but not yet compacted away.</summary>
     public int TombstoneCount => _graph.DeletedCount;
 
+    /// <summary>Native arenas of this index still allocated (current ones plus retired ones that readers still pin).</summary>
+    internal long LiveArenas => _ledger.Live;
+
+    /// <summary>Arenas freed so far: outgrown arenas and retired generations whose last reader left.</summary>
+    internal long FreedArenas => _ledger.FreedCount;
+
+    /// <summary>Pins the arena searches read now (tests: holds a retired generation alive like a slow reader); null once disposed.</summary>
+    internal VectorArena? PinCurrentArena()
+    {
+        while (true)
+        {
+            var graph = _graph;
+            if (graph.TryPin(out var arena))
+            {
+                return arena;
+            }
+
+            if (_disposed)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>
     /// Bytes held by the index: vector arena, links (all levels), per-node arrays and the key map, divided by nothing:
-    /// callers compute per-vector figures themselves.
+    /// callers compute per-vector figures themselves. While a rebuild runs, its new generation is included.
     /// </summary>
     public long MemoryBytes
     {
@@ -102,7 +139,13 @@ internal sealed class PartitionIndex : IDisposable
             lock (_gate)
             {
                 // Dictionary<long, uint>: a 24-byte entry and a 4-byte bucket per slot of capacity.
-                return _graph.MemoryBytes + (_ids.EnsureCapacity(0) * 28L);
+                var bytes = _graph.MemoryBytes + (_ids.EnsureCapacity(0) * 28L);
+                if (_successor is { } successor)
+                {
+                    bytes += successor.Graph.MemoryBytes + (successor.Ids.EnsureCapacity(0) * 28L);
+                }
+
+                return bytes;
             }
         }
     }
@@ -119,33 +162,60 @@ internal sealed class PartitionIndex : IDisposable
         }
     }
 
-    /// <summary>Adds or replaces the vector of <paramref name="key"/>.</summary>
+    /// <summary>
+    /// Adds or replaces the vector of <paramref name="key"/>. Returns once the vector is searchable; never waits for
+    /// a whole-graph build (crossing the flat limit only starts one in the background).
+    /// </summary>
     public void Add(long key, ReadOnlySpan<float> unitVector)
     {
         CheckDimensions(unitVector.Length, nameof(unitVector));
+        HnswGraph graph;
+        uint id;
+        bool owes;
+        HnswGraph? next = null;
+        uint nextId = 0;
+        var nextOwes = false;
         lock (_gate)
         {
             ThrowIfDisposed();
-            var graph = _graph;
-            var id = graph.Append(key, unitVector);
-            if (graph.IsLinked)
+            graph = _graph;
+
+            // Whether this append owes a link is decided with the append, under the lock that also changes the mode:
+            // a promotion started below counts this node in its backlog instead.
+            owes = graph.IsLinking;
+            id = graph.Append(key, unitVector);
+            Publish(_ids, key, id, graph);
+            if (_successor is { } successor)
             {
-                graph.Link(id);
+                // A rebuild is catching up: the new generation gets every write too, so the swap loses none.
+                next = successor.Graph;
+                nextOwes = next.IsLinking;
+                nextId = next.Append(key, unitVector);
+                Publish(successor.Ids, key, nextId, next);
             }
 
-            Publish(key, id, graph);
-            if (!graph.IsLinked && _ids.Count > Options.FlatSearchLimit)
-            {
-                graph.LinkAll(0, threads: 1);
-            }
+            Volatile.Write(ref _live, _ids.Count);
+            ScheduleMaintenance();
+        }
 
-            RebuildIfWorthwhile();
+        // Linking is the expensive part of an insert (an efConstruction-wide search per level): done outside the
+        // lock, so writers link in parallel and searches already see every earlier vector meanwhile.
+        if (owes)
+        {
+            graph.LinkAppended(id);
+        }
+
+        if (nextOwes)
+        {
+            next!.LinkAppended(nextId);
         }
     }
 
     /// <summary>
     /// Adds or replaces many vectors (row-major, <see cref="VectorIndexOptions.Dimensions"/> floats each), linking
-    /// them on up to <paramref name="threads"/> threads. Searches may run meanwhile; other writers wait.
+    /// them on up to <paramref name="threads"/> threads. Searches and other writers may run meanwhile. A bulk load
+    /// that crosses the flat limit links the graph here, on the caller's threads, rather than in the background:
+    /// the caller asked for the build.
     /// </summary>
     public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> unitVectors, int threads)
     {
@@ -156,28 +226,67 @@ internal sealed class PartitionIndex : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        HnswGraph graph;
+        int first, end;
+        bool owes;
+        HnswGraph? next = null;
+        int nextFirst = 0, nextEnd = 0;
+        TaskCompletionSource? promotion = null;
         lock (_gate)
         {
             ThrowIfDisposed();
-            var graph = _graph;
+            graph = _graph;
+            owes = graph.IsLinking;
             graph.Reserve(graph.NodeCount + keys.Length);
-            var first = graph.NodeCount;
+            first = graph.NodeCount;
             for (var i = 0; i < keys.Length; i++)
             {
                 var id = graph.Append(keys[i], unitVectors.Slice(i * dims, dims));
-                Publish(keys[i], id, graph);
+                Publish(_ids, keys[i], id, graph);
             }
 
-            if (graph.IsLinked)
+            end = graph.NodeCount;
+            if (_successor is { } successor && successor.Graph.IsLinking)
             {
-                graph.LinkAll(first, threads);
+                next = successor.Graph;
+                nextFirst = next.NodeCount;
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    Publish(successor.Ids, keys[i], next.Append(keys[i], unitVectors.Slice(i * dims, dims)), next);
+                }
+
+                nextEnd = next.NodeCount;
             }
-            else if (_ids.Count > Options.FlatSearchLimit)
+            else if (_successor is { } flatSuccessor)
             {
-                graph.LinkAll(0, threads);
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    Publish(flatSuccessor.Ids, keys[i], flatSuccessor.Graph.Append(keys[i], unitVectors.Slice(i * dims, dims)), flatSuccessor.Graph);
+                }
             }
 
-            RebuildIfWorthwhile();
+            Volatile.Write(ref _live, _ids.Count);
+            if (!owes && _maintenance is null && !_disposed && _ids.Count > Options.FlatSearchLimit)
+            {
+                graph.BeginLinking();
+                promotion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _maintenance = promotion.Task;
+            }
+            else
+            {
+                ScheduleMaintenance();
+            }
+        }
+
+        if (owes)
+        {
+            graph.LinkRange(first, end, threads, owed: true);
+        }
+
+        next?.LinkRange(nextFirst, nextEnd, threads, owed: true);
+        if (promotion is not null)
+        {
+            RunMaintenance(() => Promote(graph, end, threads), promotion);
         }
     }
 
@@ -205,8 +314,13 @@ internal sealed class PartitionIndex : IDisposable
             }
 
             _graph.MarkDeleted(id);
+            if (_successor is { } successor && successor.Ids.Remove(key, out var nextId))
+            {
+                successor.Graph.MarkDeleted(nextId);
+            }
+
             Volatile.Write(ref _live, _ids.Count);
-            RebuildIfWorthwhile();
+            ScheduleMaintenance();
             return true;
         }
     }
@@ -216,14 +330,27 @@ internal sealed class PartitionIndex : IDisposable
 
     /// <summary>
     /// As <see cref="Search(ReadOnlySpan{float}, Span{VectorHit})"/> with an explicit candidate-list size
-    /// (recall against speed; raised to <c>results.Length</c>). Exact while the index is flat.
+    /// (recall against speed; raised to <c>results.Length</c>). Exact while the index is flat, and while a promotion
+    /// to a graph is still running. A disposed index finds nothing.
     /// </summary>
     public int Search(ReadOnlySpan<float> unitQuery, Span<VectorHit> results, int ef)
     {
         CheckDimensions(unitQuery.Length, nameof(unitQuery));
-        var graph = _graph;
-        var count = graph.IsLinked ? graph.SearchGraph(unitQuery, results, ef) : graph.ScanFlat(unitQuery, results);
-        return DropRepeatedKeys(results[..count]);
+        while (true)
+        {
+            var graph = _graph;
+            if (graph.TrySearch(unitQuery, results, ef, out var count))
+            {
+                return DropRepeatedKeys(results[..count]);
+            }
+
+            // The generation was retired after we read it: a swap has already published its successor, unless the
+            // whole index was disposed.
+            if (_disposed)
+            {
+                return 0;
+            }
+        }
     }
 
     /// <summary>Writes the whole index (vectors, graph, keys, tombstones) so that <see cref="ReadSnapshot"/> restores it without rebuilding.</summary>
@@ -243,7 +370,8 @@ internal sealed class PartitionIndex : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var graph = HnswGraph.ReadSnapshot(stream, options.Dimensions, options.M, options.EfConstruction, options.Seed);
+        var ledger = new ArenaLedger();
+        var graph = HnswGraph.ReadSnapshot(stream, options.Dimensions, options.M, options.EfConstruction, options.Seed, ledger);
         var ids = new Dictionary<long, uint>(graph.NodeCount - graph.DeletedCount);
         for (var i = 0; i < graph.NodeCount; i++)
         {
@@ -255,66 +383,66 @@ internal sealed class PartitionIndex : IDisposable
             }
         }
 
-        return new PartitionIndex(options, graph, ids);
+        var index = new PartitionIndex(options, graph, ids, ledger);
+        lock (index._gate)
+        {
+            // A flat snapshot above the limit (written while a promotion was running) is promoted again here.
+            index.ScheduleMaintenance();
+        }
+
+        return index;
     }
 
+    /// <summary>
+    /// Stops background maintenance (waiting for the node it is linking), then retires every generation. Searches
+    /// still running keep the memory they pinned until they return; later ones find nothing.
+    /// </summary>
     public void Dispose()
     {
+        Task? running;
         lock (_gate)
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _disposed = true;
-                _graph.Dispose();
+                return;
             }
+
+            _disposed = true;
+            _stopping.Cancel();
+            running = _maintenance;
         }
+
+        try
+        {
+            running?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Recorded in MaintenanceFault by the task itself; disposal goes on.
+        }
+
+        lock (_gate)
+        {
+            _successor?.Graph.Dispose();
+            _successor = null;
+            _graph.Dispose();
+        }
+
+        _stopping.Dispose();
     }
 
     private HnswGraph NewGraph(int capacity) =>
-        new(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity);
+        new(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity, _ledger);
 
     /// <summary>Points the key at its new node, then retires the node it replaces.</summary>
-    private void Publish(long key, uint id, HnswGraph graph)
+    private static void Publish(Dictionary<long, uint> ids, long key, uint id, HnswGraph graph)
     {
-        if (_ids.Remove(key, out var old))
+        if (ids.Remove(key, out var old))
         {
             graph.MarkDeleted(old);
         }
 
-        _ids[key] = id;
-        Volatile.Write(ref _live, _ids.Count);
-    }
-
-    private void RebuildIfWorthwhile()
-    {
-        var graph = _graph;
-        var tombstones = graph.DeletedCount;
-        if (tombstones == 0 || tombstones <= Options.TombstoneRebuildFraction * graph.NodeCount)
-        {
-            return;
-        }
-
-        var next = NewGraph(_ids.Count);
-        var ids = new Dictionary<long, uint>(_ids.Count);
-        for (var i = 0; i < graph.NodeCount; i++)
-        {
-            var id = (uint)i;
-            if (!graph.IsDeleted(id))
-            {
-                ids[graph.KeyOf(id)] = next.Append(graph.KeyOf(id), graph.VectorOf(id));
-            }
-        }
-
-        if (graph.IsLinked || ids.Count > Options.FlatSearchLimit)
-        {
-            next.LinkAll(0, threads: 1);
-        }
-
-        _ids = ids;
-        _graph = next;
-
-        // The old generation is not disposed here: searches may still be reading it. Its arena frees itself
-        // (finalizer) once unreachable.
+        ids[key] = id;
     }
 
     /// <summary>

@@ -9,15 +9,27 @@ namespace SemCache.Vectors;
 /// </summary>
 /// <remarks>
 /// An arena never moves. Growing copies into a larger arena that is then published; readers that still hold
-/// the old one keep reading a consistent (slightly stale) copy, and it is freed by its finalizer once no reader
-/// can reach it. That is what lets searches run without taking any lock.
+/// the old one keep reading a consistent (slightly stale) copy. The native blocks are reference counted: the
+/// owning graph holds one reference, every search in flight one more (<see cref="TryAcquire"/>). Retiring the
+/// arena (<see cref="Dispose"/>, after growth or when its generation is swapped out) drops the owner's reference,
+/// and the blocks are freed by whoever lets go last, never by a finalizer and never under a reader. That is
+/// what lets searches run without taking any lock.
 /// </remarks>
 internal sealed unsafe class VectorArena : IDisposable
 {
-    private int _freed;
+    private readonly ArenaLedger? _ledger;
+    private int _references = 1;
+    private int _ownerReleased;
 
-    public VectorArena(int capacity, int stride, int linkStride)
+    public VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger = null)
+        : this(capacity, stride, linkStride, ledger, clearFrom: 0)
     {
+    }
+
+    /// <summary>Allocates; the native blocks are zeroed from slot <paramref name="clearFrom"/> on (growth overwrites the slots below).</summary>
+    private VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger, int clearFrom)
+    {
+        _ledger = ledger;
         Capacity = Math.Max(capacity, 1);
         Stride = stride;
         LinkStride = linkStride;
@@ -25,17 +37,20 @@ internal sealed unsafe class VectorArena : IDisposable
         LinkBytes = (nuint)Capacity * (nuint)linkStride * sizeof(uint);
         Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
         Links = (uint*)NativeMemory.AlignedAlloc(LinkBytes, 64);
-        NativeMemory.Clear(Vectors, VectorBytes);
-        NativeMemory.Clear(Links, LinkBytes);
+        // Zero padding lets kernels read whole strides; zero link counts mean "no links yet". Slots a growth copies
+        // into are not cleared first: on a large arena that halves the time writers wait for the copy.
+        var vectorsFrom = (nuint)clearFrom * (nuint)stride * sizeof(float);
+        var linksFrom = (nuint)clearFrom * (nuint)linkStride * sizeof(uint);
+        NativeMemory.Clear((byte*)Vectors + vectorsFrom, VectorBytes - vectorsFrom);
+        NativeMemory.Clear((byte*)Links + linksFrom, LinkBytes - linksFrom);
         GC.AddMemoryPressure((long)(VectorBytes + LinkBytes));
         Keys = new long[Capacity];
         Levels = new byte[Capacity];
         Deleted = new byte[Capacity];
         Locks = new int[Capacity];
         Upper = new uint[]?[Capacity];
+        _ledger?.OnAllocated();
     }
-
-    ~VectorArena() => Free();
 
     public int Capacity { get; }
 
@@ -78,7 +93,7 @@ internal sealed unsafe class VectorArena : IDisposable
     /// <summary>A larger arena holding copies of the first <paramref name="count"/> nodes.</summary>
     public VectorArena Grow(int newCapacity, int count)
     {
-        var next = new VectorArena(newCapacity, Stride, LinkStride);
+        var next = new VectorArena(newCapacity, Stride, LinkStride, _ledger, clearFrom: count);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
         Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
         Array.Copy(Keys, next.Keys, count);
@@ -88,21 +103,49 @@ internal sealed unsafe class VectorArena : IDisposable
         return next;
     }
 
-    public void Dispose()
-    {
-        Free();
-        GC.SuppressFinalize(this);
-    }
+    /// <summary>True once the native blocks are gone (every reference, the owner's included, was released).</summary>
+    public bool IsFreed => Volatile.Read(ref _references) == 0;
 
-    private void Free()
+    /// <summary>
+    /// Pins the native blocks for a reader; false once they were freed (the reader must then look for the arena
+    /// that replaced this one). Every success must be paired with one <see cref="Release"/>.
+    /// </summary>
+    public bool TryAcquire()
     {
-        if (Interlocked.Exchange(ref _freed, 1) != 0)
+        var seen = Volatile.Read(ref _references);
+        while (seen > 0)
         {
-            return;
+            var witnessed = Interlocked.CompareExchange(ref _references, seen + 1, seen);
+            if (witnessed == seen)
+            {
+                return true;
+            }
+
+            seen = witnessed;
         }
 
-        NativeMemory.AlignedFree(Vectors);
-        NativeMemory.AlignedFree(Links);
-        GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
+        // Zero is final: a freed arena is never revived.
+        return false;
+    }
+
+    /// <summary>Drops one reference; the last one frees the native blocks.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            NativeMemory.AlignedFree(Vectors);
+            NativeMemory.AlignedFree(Links);
+            GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
+            _ledger?.OnFreed();
+        }
+    }
+
+    /// <summary>Retires the arena: drops the owner's reference (once); readers still pinning it finish first.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _ownerReleased, 1) == 0)
+        {
+            Release();
+        }
     }
 }

@@ -67,6 +67,7 @@ public sealed class ConcurrencyTests
         await stop.CancelAsync();
         await Task.WhenAll(readers);
 
+        index.WaitForMaintenance();
         Assert.True(index.IsGraph);
         Assert.True(Interlocked.Read(ref searches) > 0);
 

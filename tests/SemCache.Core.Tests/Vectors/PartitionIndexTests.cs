@@ -21,6 +21,8 @@ public sealed class PartitionIndexTests
             index.Add(i, VectorTestData.Row(data, Dims, i));
         }
 
+        // Promotion and rebuilds run in the background; these tests check the index they leave behind.
+        index.WaitForMaintenance();
         return index;
     }
 
@@ -135,6 +137,7 @@ public sealed class PartitionIndexTests
         }
 
         // 2/3 deleted against a 25 % rebuild fraction: the tombstones must have been compacted away along the way.
+        index.WaitForMaintenance();
         Assert.True(index.TombstoneCount <= 0.25 * 1000);
         Assert.Equal(334, index.Count);
         for (var i = 0; i < 1000; i += 3)

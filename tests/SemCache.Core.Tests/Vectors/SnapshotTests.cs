@@ -23,6 +23,8 @@ public sealed class SnapshotTests
             index.Remove(1000 + i);
         }
 
+        // Promotion runs in the background; the snapshot tests compare finished indexes.
+        index.WaitForMaintenance();
         return (index, data);
     }
 

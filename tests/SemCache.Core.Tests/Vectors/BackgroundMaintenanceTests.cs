@@ -1,0 +1,300 @@
+using SemCache.Vectors;
+
+namespace SemCache.Tests.Vectors;
+
+public sealed class BackgroundMaintenanceTests
+{
+    private const int Dims = 48;
+
+    private static VectorIndexOptions Options(int flatLimit) =>
+        new() { Dimensions = Dims, FlatSearchLimit = flatLimit, M = 8, EfConstruction = 48, EfSearch = 32 };
+
+    [Fact]
+    public void Crossing_the_flat_limit_returns_at_once_and_searches_stay_exact_until_the_graph_is_done()
+    {
+        // Uniform data and ef = 10: a search of a half-linked graph would miss true neighbours on many of the 40
+        // queries, so equality with brute force for every one of them shows the scan was used.
+        var data = VectorTestData.Uniform(1200, Dims, seed: 41);
+        using var hold = new ManualResetEventSlim(false);
+        using var index = new PartitionIndex(Options(flatLimit: 400)) { HoldMaintenanceForTests = hold };
+        for (var i = 0; i < 1200; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        // The Add that crossed the limit did not build the graph: the build is parked on the hold.
+        Assert.True(index.IsMaintaining);
+        Assert.False(index.IsGraph);
+        var queries = VectorTestData.Uniform(40, Dims, seed: 42);
+        var hits = new VectorHit[10];
+        for (var q = 0; q < 40; q++)
+        {
+            var query = VectorTestData.Row(queries, Dims, q);
+            var n = index.Search(query, hits, 10);
+            Assert.Equal(VectorTestData.BruteForce(data, Dims, query, 10).Order(), hits[..n].Select(h => h.Key).Order());
+        }
+
+        hold.Set();
+        index.WaitForMaintenance();
+        Assert.True(index.IsGraph);
+        Assert.Equal(1200, index.Count);
+    }
+
+    [Fact]
+    public async Task Adds_replacements_and_removals_during_a_promotion_are_neither_lost_nor_duplicated()
+    {
+        var data = VectorTestData.Clustered(3000, Dims, 30, seed: 43);
+        using var hold = new ManualResetEventSlim(false);
+        using var index = new PartitionIndex(Options(flatLimit: 500)) { HoldMaintenanceForTests = hold };
+        for (var i = 0; i < 600; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        Assert.True(index.IsMaintaining);
+
+        // Two writers (disjoint keys: each owns one parity) and a reader run while the backlog is parked, then while it
+        // is linked; a key's vector is always its own row, so every hit can be checked exactly.
+        var expected = new bool[3000];
+        for (var i = 0; i < 600; i++)
+        {
+            expected[i] = true;
+        }
+
+        using var stop = new CancellationTokenSource();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
+            await reading.Task;
+            var random = new Random(44 + w);
+            for (var op = 0; op < 3000; op++)
+            {
+                if (op == 600 && w == 0)
+                {
+                    hold.Set();
+                }
+
+                var key = (random.Next(1500) * 2) + w;
+                if (op % 4 == 3)
+                {
+                    index.Remove(key);
+                    expected[key] = false;
+                }
+                else
+                {
+                    index.Add(key, VectorTestData.Row(data, Dims, key));
+                    expected[key] = true;
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers);
+        index.WaitForMaintenance();
+        await stop.CancelAsync();
+        Assert.True(await reader > 0);
+
+        Assert.True(index.IsGraph);
+        AssertHoldsExactly(index, data, expected);
+    }
+
+    [Fact]
+    public async Task Adds_replacements_and_removals_during_a_rebuild_reach_the_new_generation()
+    {
+        var data = VectorTestData.Clustered(3000, Dims, 30, seed: 45);
+        using var hold = new ManualResetEventSlim(false);
+        using var index = new PartitionIndex(Options(flatLimit: 200));
+        for (var i = 0; i < 2000; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        index.WaitForMaintenance();
+        Assert.True(index.IsGraph);
+        var freedBefore = index.FreedArenas;
+        index.HoldMaintenanceForTests = hold;
+        var expected = new bool[3000];
+        for (var i = 0; i < 2000; i++)
+        {
+            expected[i] = true;
+        }
+
+        // A quarter and a bit removed: the rebuild starts, copies, hands over and parks before linking.
+        for (var i = 0; i < 2000; i += 3)
+        {
+            Assert.True(index.Remove(i));
+            expected[i] = false;
+        }
+
+        Assert.True(index.IsMaintaining);
+        using var stop = new CancellationTokenSource();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
+            await reading.Task;
+            var random = new Random(46 + w);
+            for (var op = 0; op < 2000; op++)
+            {
+                if (op == 500 && w == 1)
+                {
+                    hold.Set();
+                }
+
+                var key = (random.Next(1500) * 2) + w;
+                if (op % 4 == 3)
+                {
+                    index.Remove(key);
+                    expected[key] = false;
+                }
+                else
+                {
+                    index.Add(key, VectorTestData.Row(data, Dims, key));
+                    expected[key] = true;
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers);
+        index.WaitForMaintenance();
+        await stop.CancelAsync();
+        Assert.True(await reader > 0);
+
+        // The old generation was swapped out and, with no reader left on it, freed.
+        Assert.True(index.FreedArenas > freedBefore);
+        Assert.Equal(1, index.LiveArenas);
+        AssertHoldsExactly(index, data, expected);
+    }
+
+    [Fact]
+    public void A_retired_generation_is_freed_when_its_last_reader_lets_go_and_disposal_frees_the_rest()
+    {
+        var data = VectorTestData.Clustered(1000, Dims, 10, seed: 47);
+        var index = new PartitionIndex(Options(flatLimit: 0));
+        for (var i = 0; i < 1000; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        // Six doublings from 16 slots to 1,024: every outgrown arena was freed at once (no reader held it).
+        Assert.Equal(1, index.LiveArenas);
+        Assert.Equal(6, index.FreedArenas);
+
+        var pinned = index.PinCurrentArena()!;
+        for (var i = 0; i < 600; i++)
+        {
+            index.Remove(i);
+        }
+
+        index.WaitForMaintenance();
+
+        // Swapped out, but a reader still holds it: its memory must stay.
+        Assert.Equal(400, index.Count);
+        Assert.Equal(2, index.LiveArenas);
+        Assert.False(pinned.IsFreed);
+        pinned.Release();
+        Assert.True(pinned.IsFreed);
+        Assert.Equal(1, index.LiveArenas);
+
+        index.Dispose();
+        Assert.Equal(0, index.LiveArenas);
+        Assert.Equal(0, index.Search(VectorTestData.Row(data, Dims, 700), new VectorHit[3]));
+    }
+
+    [Fact]
+    public void Disposing_during_a_promotion_stops_it_and_frees_every_arena()
+    {
+        var data = VectorTestData.Clustered(800, Dims, 10, seed: 48);
+        using var hold = new ManualResetEventSlim(false);
+        var index = new PartitionIndex(Options(flatLimit: 100)) { HoldMaintenanceForTests = hold };
+        for (var i = 0; i < 800; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        Assert.True(index.IsMaintaining);
+        index.Dispose();
+        Assert.False(index.IsMaintaining);
+        Assert.Equal(0, index.LiveArenas);
+        Assert.Throws<ObjectDisposedException>(() => index.Add(1, VectorTestData.Row(data, Dims, 1)));
+    }
+
+    [Fact]
+    public void A_snapshot_written_during_a_promotion_restores_flat_and_is_promoted_again()
+    {
+        var data = VectorTestData.Clustered(700, Dims, 10, seed: 49);
+        using var hold = new ManualResetEventSlim(false);
+        using var index = new PartitionIndex(Options(flatLimit: 300)) { HoldMaintenanceForTests = hold };
+        for (var i = 0; i < 700; i++)
+        {
+            index.Add(i, VectorTestData.Row(data, Dims, i));
+        }
+
+        using var stream = new MemoryStream();
+        index.WriteSnapshot(stream);
+        hold.Set();
+        stream.Position = 0;
+        using var restored = PartitionIndex.ReadSnapshot(stream, Options(flatLimit: 300));
+        restored.WaitForMaintenance();
+        Assert.True(restored.IsGraph);
+        Assert.Equal(700, restored.Count);
+        var top = new VectorHit[1];
+        for (var i = 0; i < 700; i += 7)
+        {
+            restored.Search(VectorTestData.Row(data, Dims, i), top, 32);
+            Assert.Equal(i, top[0].Key);
+        }
+    }
+
+    /// <summary>Searches until cancelled (at least once), checking each hit against its key's row; returns how many searches ran.</summary>
+    private static int ReadUntil(PartitionIndex index, float[] data, TaskCompletionSource reading, CancellationToken stop)
+    {
+        var hits = new VectorHit[10];
+        var random = new Random(50);
+        var searches = 0;
+        var rows = data.Length / Dims;
+        do
+        {
+            var query = VectorTestData.Row(data, Dims, random.Next(rows));
+            var n = index.Search(query, hits, 16);
+            for (var i = 0; i < n; i++)
+            {
+                var expected = VectorTestData.Dot(VectorTestData.Row(data, Dims, (int)hits[i].Key), query);
+                Assert.InRange(hits[i].Similarity, expected - 1e-4, expected + 1e-4);
+                for (var j = 0; j < i; j++)
+                {
+                    Assert.NotEqual(hits[j].Key, hits[i].Key);
+                }
+            }
+
+            searches++;
+            reading.TrySetResult();
+        }
+        while (!stop.IsCancellationRequested);
+
+        return searches;
+    }
+
+    /// <summary>The index holds exactly the expected keys, each once, each finding itself first.</summary>
+    private static void AssertHoldsExactly(PartitionIndex index, float[] data, bool[] expected)
+    {
+        var want = Enumerable.Range(0, expected.Length).Where(k => expected[k]).Select(k => (long)k).ToArray();
+        var keys = index.Keys();
+        Assert.Equal(keys.Length, keys.Distinct().Count());
+        Assert.Equal(want, keys.Order());
+        Assert.Equal(want.Length, index.Count);
+        var top = new VectorHit[1];
+        var found = 0;
+        foreach (var key in want)
+        {
+            index.Search(VectorTestData.Row(data, Dims, (int)key), top, 64);
+            found += top[0].Key == key ? 1 : 0;
+        }
+
+        // Every live node must be reachable: a vector lost between generations (or a node never linked) misses
+        // here. Clustered data has near-duplicates, so allow 0.5 % of probes to land on a twin.
+        Assert.InRange(found, want.Length - (want.Length / 200), want.Length);
+    }
+}
