@@ -1,3 +1,5 @@
+using SemCache.Partitions;
+
 namespace SemCache.Engine;
 
 internal enum RemovalReason
@@ -39,7 +41,7 @@ internal sealed partial class SemanticCache
         {
             _validator.Scope(scope);
             var fp = ScopeKeys.ScopeFingerprint(scope);
-            var partitions = _partitions.Values
+            var partitions = _partitions.All
                 .Where(p => string.Equals(p.Tenant, tenant.Name, StringComparison.Ordinal) && p.ScopeFingerprint.AsSpan().SequenceEqual(fp))
                 .Select(p => p.Key)
                 .ToHashSet();
@@ -95,14 +97,7 @@ internal sealed partial class SemanticCache
             }
         }
 
-        foreach (var meta in removed)
-        {
-            if (meta.HasVector && _partitions.TryGetValue(meta.PartitionKey, out var partition))
-            {
-                partition.Index.Remove(meta.Id);
-                Interlocked.Increment(ref partition.Version);
-            }
-        }
+        RemoveVectors(removed);
 
         var reasonName = reason.ToString().ToLowerInvariant();
         _telemetry.Removals.Add(removed.Count, new KeyValuePair<string, object?>("reason", reasonName));
@@ -122,6 +117,34 @@ internal sealed partial class SemanticCache
         }
 
         return removed.Count;
+    }
+
+    /// <summary>
+    /// Takes the removed entries' vectors out of their partitions, one lease per partition; the
+    /// last lease returned on an emptied partition drops it (and frees its index).
+    /// </summary>
+    private void RemoveVectors(List<EntryMeta> removed)
+    {
+        Partition? partition = null;
+        try
+        {
+            foreach (var meta in removed)
+            {
+                if (!meta.HasVector) { continue; }
+                if (partition is null || partition.Key != meta.PartitionKey)
+                {
+                    if (partition is not null) { _partitions.Exit(partition); partition = null; }
+                    if (!_partitions.TryEnter(meta.PartitionKey, out var entered)) { continue; }
+                    partition = entered;
+                }
+
+                if (partition.Index.Remove(meta.Id)) { Interlocked.Increment(ref partition.Version); }
+            }
+        }
+        finally
+        {
+            if (partition is not null) { _partitions.Exit(partition); }
+        }
     }
 
     private static void SwapRemove(List<EntryMeta> list, EntryMeta meta, Func<EntryMeta, int> getSlot, Action<EntryMeta, int> setSlot)
