@@ -135,6 +135,33 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisp
         }
     }
 
+    /// <summary>
+    /// Drops the partition of <paramref name="key"/> outright when <paramref name="keys"/> are exactly
+    /// its live entries (invalidating a scope, or a tag that covers a whole conversation): freeing
+    /// the index beats removing each vector, which would also trigger rebuilds on the way down.
+    /// False when the partition holds anything else or is in use; the caller then removes one by one.
+    /// </summary>
+    public bool TryDropAll(UInt128 key, IReadOnlyCollection<long> keys)
+    {
+        if (!_map.TryGetValue(key, out var partition) || partition.Index.Count != keys.Count) { return false; }
+        if (!partition.TryClose()) { return false; }
+
+        // Closed: nobody can add or search; the index is still intact, so it can be inspected.
+        if (partition.Index.Count != keys.Count || !keys.All(partition.Index.Contains))
+        {
+            partition.Reopen();
+            return false;
+        }
+
+        if (_map.TryRemove(new KeyValuePair<UInt128, Partition>(key, partition)))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+
+        partition.Dispose();
+        return true;
+    }
+
     private void TryDrop(Partition partition)
     {
         if (!partition.TryClose()) { return; }
