@@ -77,4 +77,46 @@ internal static class EngineCrash
         await Task.WhenAll(tasks);
         return 0;
     }
+
+    /// <summary>Tag carried by every entry of the invalidation crash test.</summary>
+    public const string BulkTag = "bulk";
+
+    /// <summary>
+    /// Stores <paramref name="count"/> entries tagged <see cref="BulkTag"/> (sequence numbers 1..count),
+    /// prints "S count" once all are acknowledged, then "B" and invalidates the tag in one call,
+    /// printing "I removed" only after the call returned (acknowledged); then waits to be killed.
+    /// <paramref name="delayMs"/> between "B" and the call moves where a kill issued on reading "B" lands.
+    /// </summary>
+    public static async Task<int> RunInvalidateAsync(string directory, int count, int delayMs, int writers)
+    {
+        await using var cache = SemanticCacheEngine.Open(Options(directory));
+        var output = Console.Out;
+        var next = 0L;
+        var tasks = Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            long seq;
+            while ((seq = Interlocked.Increment(ref next)) <= count)
+            {
+                await cache.StoreAsync(new CacheStoreRequest
+                {
+                    Tenant = Tenant,
+                    Scope = Scope,
+                    Prompt = Prompt(seq),
+                    Response = Response(seq),
+                    Vector = Vector(seq),
+                    Tags = [BulkTag],
+                });
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"S {count}"));
+        output.WriteLine("B");
+        output.Flush();
+        await Task.Delay(delayMs);
+        var removed = await cache.InvalidateAsync(CacheInvalidation.ForTag(Tenant, BulkTag));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"I {removed}"));
+        output.Flush();
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    }
 }

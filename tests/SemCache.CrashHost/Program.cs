@@ -9,6 +9,17 @@ using SemCache.Storage;
 //
 // Usage: dotnet SemCache.CrashHost.dll <data directory> [writers]
 // Usage: dotnet SemCache.CrashHost.dll engine <data directory> <first sequence number> [writers]
+// Usage: dotnet SemCache.CrashHost.dll invalidate <data directory> <entries> <delay ms before invalidating> [writers]
+if (args is ["invalidate", var invalidateDirectory, var bulkCount, var delayMs, ..])
+{
+    var bulkWriters = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 8;
+    return await EngineCrash.RunInvalidateAsync(
+        invalidateDirectory,
+        int.Parse(bulkCount, System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(delayMs, System.Globalization.CultureInfo.InvariantCulture),
+        bulkWriters);
+}
+
 if (args is ["engine", var engineDirectory, var firstSeq, ..])
 {
     var engineWriters = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4;

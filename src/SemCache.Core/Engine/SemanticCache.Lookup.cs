@@ -123,13 +123,23 @@ internal sealed partial class SemanticCache
 
     private async ValueTask<CacheLookupResult?> SemanticAsync(CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken)
     {
-        if (keys.Tenant is null || !_partitions.TryGetValue(keys.PartitionKey, out var partition)) { return null; }
+        if (keys.Tenant is null || !_partitions.TryEnter(keys.PartitionKey, out var partition)) { return null; }
         var threshold = request.MinSimilarity ?? _options.SimilarityThreshold;
         var k = _options.MaxCandidates;
         var hits = ArrayPool<VectorHit>.Shared.Rent(k);
         try
         {
-            var n = partition.Index.Search(vector, hits.AsSpan(0, k));
+            int n;
+            try
+            {
+                n = partition.Index.Search(vector, hits.AsSpan(0, k));
+            }
+            finally
+            {
+                // The lease covers the search only: candidates are then read by id from the store.
+                _partitions.Exit(partition);
+            }
+
             PromptAnalysis? queryAnalysis = null;
             List<string>? vetoes = null;
             var best = n > 0 ? hits[0].Similarity : 0f;

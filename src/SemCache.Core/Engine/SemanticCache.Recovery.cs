@@ -38,15 +38,26 @@ internal sealed partial class SemanticCache
         }
 
         // Snapshot members that are no longer live (deleted after the snapshot was taken).
-        foreach (var partition in _partitions.Values)
+        foreach (var partition in _partitions.All)
         {
-            foreach (var key in partition.Index.Keys())
+            if (!partition.TryEnter()) { continue; }
+            try
             {
-                if (!_entries.ContainsKey(key)) { partition.Index.Remove(key); }
-            }
+                foreach (var key in partition.Index.Keys())
+                {
+                    if (!_entries.ContainsKey(key)) { partition.Index.Remove(key); }
+                }
 
-            partition.SnapshotVersion = partition.Version;
+                partition.SnapshotVersion = partition.Version;
+            }
+            finally
+            {
+                partition.Exit();
+            }
         }
+
+        // A snapshot whose entries all went after it was taken leaves an empty partition: drop it.
+        _partitions.DropEmpty();
 
         if (stale.Count > 0)
         {
@@ -83,7 +94,7 @@ internal sealed partial class SemanticCache
 
                 var key = new UInt128(hi, lo);
                 var index = PartitionIndex.ReadSnapshot(stream, _indexOptions);
-                _partitions[key] = new Partition(key, tenant, scope, index);
+                _partitions.Adopt(new Partition(key, tenant, scope, index));
                 loaded++;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentException or FormatException)
@@ -103,44 +114,82 @@ internal sealed partial class SemanticCache
     private void WriteSnapshots(bool force)
     {
         if (_indexDirectory is null) { return; }
+        lock (_snapshotGate)
+        {
+            WriteSnapshotsCore(force);
+        }
+    }
+
+    private void WriteSnapshotsCore(bool force)
+    {
         var sw = Stopwatch.StartNew();
         var written = 0;
-        foreach (var partition in _partitions.Values)
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var partition in _partitions.All)
         {
-            var file = Path.Combine(_indexDirectory, SnapshotName(partition.Key));
-            var version = Interlocked.Read(ref partition.Version);
-            if (partition.Index.Count < _options.FlatSearchLimit)
+            // The lease keeps the index from being dropped and freed while it is written.
+            if (!partition.TryEnter()) { continue; }
+            try
             {
-                if (partition.SnapshotVersion >= 0 && File.Exists(file)) { File.Delete(file); }
-                continue;
+                var name = SnapshotName(partition.Key);
+                live.Add(name);
+                if (WriteSnapshot(partition, Path.Combine(_indexDirectory!, name), force)) { written++; }
             }
-
-            if (!force && version == partition.SnapshotVersion) { continue; }
-            Directory.CreateDirectory(_indexDirectory);
-            var tmp = file + ".tmp";
-            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            finally
             {
-                using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-                {
-                    writer.Write(SnapshotMagic);
-                    writer.Write(SnapshotFormat);
-                    writer.Write((ulong)partition.Key);
-                    writer.Write((ulong)(partition.Key >> 64));
-                    writer.Write(partition.Tenant);
-                    writer.Write(partition.ScopeFingerprint);
-                    writer.Write(_options.Dimensions);
-                }
-
-                partition.Index.WriteSnapshot(stream);
-                stream.Flush(flushToDisk: true);
+                _partitions.Exit(partition);
             }
-
-            File.Move(tmp, file, overwrite: true);
-            partition.SnapshotVersion = version;
-            written++;
         }
 
+        DeleteOrphanSnapshots(live);
         if (written > 0) { Log.SnapshotsWritten(_logger, written, sw.ElapsedMilliseconds); }
+    }
+
+    /// <summary>
+    /// Snapshots of partitions that were dropped (emptied) would be loaded again at the next open
+    /// only to be reconciled away: delete them. Runs with the periodic snapshot, not on the hot path.
+    /// </summary>
+    private void DeleteOrphanSnapshots(HashSet<string> live)
+    {
+        if (_indexDirectory is null || !Directory.Exists(_indexDirectory)) { return; }
+        foreach (var file in Directory.EnumerateFiles(_indexDirectory, "*.idx"))
+        {
+            if (!live.Contains(Path.GetFileName(file))) { File.Delete(file); }
+        }
+    }
+
+    private bool WriteSnapshot(Partition partition, string file, bool force)
+    {
+        var version = Interlocked.Read(ref partition.Version);
+        if (partition.Index.Count < _options.FlatSearchLimit)
+        {
+            if (partition.SnapshotVersion >= 0 && File.Exists(file)) { File.Delete(file); }
+            return false;
+        }
+
+        if (!force && version == partition.SnapshotVersion) { return false; }
+        Directory.CreateDirectory(_indexDirectory!);
+        var tmp = file + ".tmp";
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(SnapshotMagic);
+                writer.Write(SnapshotFormat);
+                writer.Write((ulong)partition.Key);
+                writer.Write((ulong)(partition.Key >> 64));
+                writer.Write(partition.Tenant);
+                writer.Write(partition.ScopeFingerprint);
+                writer.Write(_options.Dimensions);
+            }
+
+            partition.Index.WriteSnapshot(stream);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, file, overwrite: true);
+        partition.SnapshotVersion = version;
+        return true;
     }
 
     private static string SnapshotName(UInt128 key)

@@ -1,3 +1,5 @@
+using SemCache.Partitions;
+
 namespace SemCache.Engine;
 
 internal enum RemovalReason
@@ -39,7 +41,7 @@ internal sealed partial class SemanticCache
         {
             _validator.Scope(scope);
             var fp = ScopeKeys.ScopeFingerprint(scope);
-            var partitions = _partitions.Values
+            var partitions = _partitions.All
                 .Where(p => string.Equals(p.Tenant, tenant.Name, StringComparison.Ordinal) && p.ScopeFingerprint.AsSpan().SequenceEqual(fp))
                 .Select(p => p.Key)
                 .ToHashSet();
@@ -60,12 +62,40 @@ internal sealed partial class SemanticCache
     }
 
     /// <summary>
-    /// Takes entries out of memory first (so they are never served again), then deletes them from
-    /// the store (durably in Durable mode). Returns how many were live.
+    /// Removes entries as one unit: out of memory first (so they are never served again), then
+    /// deleted from the store in one batch that one write-ahead log commit covers (Durable mode).
+    /// Returns how many were live, only after that commit: an acknowledged removal never comes back
+    /// after a crash. Cancellation is honoured only before anything changed; once the removal has
+    /// started it runs to the end. If the store write fails the entries are put back into memory, so
+    /// memory and store agree and a retry removes them.
     /// </summary>
     private async ValueTask<long> RemoveAsync(List<long> ids, RemovalReason reason, CancellationToken cancellationToken)
     {
         if (ids.Count == 0) { return 0; }
+        cancellationToken.ThrowIfCancellationRequested();
+        var removed = TakeOutOfMemory(ids, reason);
+        RemoveVectors(removed);
+
+        // Records that were never in memory (a stale duplicate found at recovery) are deleted too.
+        var doomed = reason == RemovalReason.Replaced ? ids : removed.ConvertAll(static m => m.Id);
+        try
+        {
+            if (doomed.Count > 0) { await _store.DeleteManyAsync(doomed, CancellationToken.None); }
+        }
+        catch
+        {
+            Restore(removed);
+            throw;
+        }
+
+        var reasonName = reason.ToString().ToLowerInvariant();
+        _telemetry.Removals.Add(removed.Count, new KeyValuePair<string, object?>("reason", reasonName));
+        Log.Removed(_logger, removed.Count, reasonName);
+        return removed.Count;
+    }
+
+    private List<EntryMeta> TakeOutOfMemory(List<long> ids, RemovalReason reason)
+    {
         var removed = new List<EntryMeta>(ids.Count);
         lock (_gate)
         {
@@ -95,33 +125,48 @@ internal sealed partial class SemanticCache
             }
         }
 
+        return removed;
+    }
+
+    /// <summary>After a failed store delete: the entries the store still holds come back into memory.</summary>
+    private void Restore(List<EntryMeta> removed)
+    {
         foreach (var meta in removed)
         {
-            if (meta.HasVector && _partitions.TryGetValue(meta.PartitionKey, out var partition))
-            {
-                partition.Index.Remove(meta.Id);
-                Interlocked.Increment(ref partition.Version);
-            }
+            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, meta.Analysis); }
         }
+    }
 
-        var reasonName = reason.ToString().ToLowerInvariant();
-        _telemetry.Removals.Add(removed.Count, new KeyValuePair<string, object?>("reason", reasonName));
-        Log.Removed(_logger, removed.Count, reasonName);
+    /// <summary>
+    /// Takes the removed entries' vectors out of their partitions: a partition losing all its
+    /// entries is dropped whole, otherwise vectors go one by one under a lease, and the last lease
+    /// returned on an emptied partition drops it (and frees its index).
+    /// </summary>
+    private void RemoveVectors(List<EntryMeta> removed)
+    {
+        var byPartition = new Dictionary<UInt128, List<long>>();
         foreach (var meta in removed)
         {
-            await _store.DeleteAsync(meta.Id, cancellationToken);
+            if (!meta.HasVector) { continue; }
+            if (!byPartition.TryGetValue(meta.PartitionKey, out var keys)) { byPartition[meta.PartitionKey] = keys = []; }
+            keys.Add(meta.Id);
         }
 
-        // Records that were never in memory (a stale duplicate found at recovery) are deleted too.
-        if (reason == RemovalReason.Replaced)
+        foreach (var (key, keys) in byPartition)
         {
-            foreach (var id in ids)
+            if (_partitions.TryDropAll(key, keys) || !_partitions.TryEnter(key, out var partition)) { continue; }
+            try
             {
-                if (!removed.Exists(m => m.Id == id)) { await _store.DeleteAsync(id, cancellationToken); }
+                foreach (var id in keys)
+                {
+                    if (partition.Index.Remove(id)) { Interlocked.Increment(ref partition.Version); }
+                }
+            }
+            finally
+            {
+                _partitions.Exit(partition);
             }
         }
-
-        return removed.Count;
     }
 
     private static void SwapRemove(List<EntryMeta> list, EntryMeta meta, Func<EntryMeta, int> getSlot, Action<EntryMeta, int> setSlot)

@@ -25,7 +25,7 @@ internal sealed partial class SemanticCache
 
         var total = new CacheStats();
         foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
-        return ValueTask.FromResult(total with { Partitions = _partitions.Values.Count(p => p.Index.Count > 0) });
+        return ValueTask.FromResult(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0) });
     }
 
     private static CacheStats Sum(CacheStats a, CacheStats b) => new()
@@ -58,7 +58,7 @@ internal sealed partial class SemanticCache
             Tenant = state.Name,
             Entries = entries,
             Bytes = Interlocked.Read(ref state.Bytes),
-            Partitions = countPartitions ? _partitions.Values.Count(p => p.Index.Count > 0 && string.Equals(p.Tenant, state.Name, StringComparison.Ordinal)) : 0,
+            Partitions = countPartitions ? _partitions.All.Count(p => p.Index.Count > 0 && string.Equals(p.Tenant, state.Name, StringComparison.Ordinal)) : 0,
             Lookups = Interlocked.Read(ref state.Lookups),
             ExactHits = Interlocked.Read(ref state.ExactHits),
             SemanticHits = Interlocked.Read(ref state.SemanticHits),

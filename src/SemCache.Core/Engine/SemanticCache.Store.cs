@@ -190,15 +190,19 @@ internal sealed partial class SemanticCache
 
         if (record.Vector is not null)
         {
-            var partition = _partitions.GetOrAdd(
-                record.PartitionKey,
-                static (key, state) => new Partition(key, state.Tenant, state.Scope, new PartitionIndex(state.Options)),
-                (Tenant: tenant.Name, Scope: record.ScopeFingerprint, Options: _indexOptions));
-            // At recovery the partition may come from a snapshot that already holds this vector.
-            if (!partition.Index.Contains(record.Id))
+            var partition = _partitions.Enter(record.PartitionKey, tenant.Name, record.ScopeFingerprint);
+            try
             {
-                partition.Index.Add(record.Id, record.Vector);
-                Interlocked.Increment(ref partition.Version);
+                // At recovery the partition may come from a snapshot that already holds this vector.
+                if (!partition.Index.Contains(record.Id))
+                {
+                    partition.Index.Add(record.Id, record.Vector);
+                    Interlocked.Increment(ref partition.Version);
+                }
+            }
+            finally
+            {
+                _partitions.Exit(partition);
             }
         }
 

@@ -35,8 +35,9 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly string? _indexDirectory;
 
     private readonly Lock _gate = new();
+    private readonly Lock _snapshotGate = new();
     private readonly ConcurrentDictionary<long, EntryMeta> _entries = new();
-    private readonly ConcurrentDictionary<UInt128, Partition> _partitions = new();
+    private readonly PartitionRegistry _partitions;
     private readonly ConcurrentDictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
     private readonly Dictionary<UInt128, long> _exact = [];
     private readonly List<EntryMeta> _all = [];
@@ -81,6 +82,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
         };
+        _partitions = new PartitionRegistry(_indexOptions);
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
         _storeStripes = new SemaphoreSlim[StoreStripes];
         for (var i = 0; i < _storeStripes.Length; i++) { _storeStripes[i] = new SemaphoreSlim(1, 1); }
@@ -107,6 +109,9 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
                 $"The embedding generator produces {dims} dimensions but SemanticCacheOptions.Dimensions is {options.Dimensions}: set Dimensions to {dims}.");
         }
     }
+
+    /// <summary>The partition registry (tests and diagnostics read its counters).</summary>
+    internal PartitionRegistry Partitions => _partitions;
 
     /// <summary>Index snapshots reused at open (partitions that did not have to be rebuilt).</summary>
     internal int SnapshotsLoaded { get; }
@@ -172,7 +177,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             await _store.DisposeAsync();
             if (drained)
             {
-                foreach (var p in _partitions.Values) { p.Dispose(); }
+                _partitions.Dispose();
             }
 
             _telemetry.Dispose();

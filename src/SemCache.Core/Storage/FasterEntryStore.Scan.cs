@@ -132,11 +132,13 @@ internal sealed partial class FasterEntryStore
     {
         long replayed = 0;
         var session = _sessions.Rent();
+        var batches = new BatchReplay(this);
         try
         {
             foreach (var (address, record, length) in _wal!.ReadCommitted(fromAddress))
             {
-                if (ApplyRecord(session, record.AsSpan(0, length), verify: true))
+                var span = record.AsSpan(0, length);
+                if (span.Length > 0 && span[0] == WalDeleteBatch ? batches.Accept(session, span) : ApplyRecord(session, span, verify: true))
                     replayed++;
                 else
                     ReportCorrupt("write-ahead", address);

@@ -27,6 +27,14 @@ internal interface IEntryStore : IAsyncDisposable
     /// </summary>
     ValueTask<bool> DeleteAsync(long entryId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes several entries (and the exact keys that still point at them) as one unit: after a
+    /// crash either all of them are gone or none is. Durable mode completes after one write-ahead log
+    /// commit that covers them all. Returns how many were present. Cancellation is observed only
+    /// before the write starts.
+    /// </summary>
+    ValueTask<int> DeleteManyAsync(IReadOnlyCollection<long> entryIds, CancellationToken cancellationToken);
+
     /// <summary>Every live entry (used at start to rebuild the engine's in-memory state). Order is unspecified.</summary>
     IEnumerable<CacheEntryRecord> ScanLive();
 
