@@ -182,7 +182,8 @@ public static class SemCacheServer
 
     private static void AddServerServices(IServiceCollection services, ConfigurationManager configuration)
     {
-        services.AddOptions<SemanticCacheOptions>().Bind(configuration.GetSection("SemCache"));
+        services.AddOptions<SemanticCacheOptions>().Bind(configuration.GetSection("SemCache"))
+            .PostConfigure(o => o.DataDirectory = EngineStartup.ResolveDataDirectory(o.DataDirectory));
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);

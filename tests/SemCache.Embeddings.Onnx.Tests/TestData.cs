@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace SemCache.Embeddings.Onnx.Tests;
 
-/// <summary>The shared labelled data, read in place from &lt;repo&gt;/../shared/data.</summary>
+/// <summary>The public labelled data committed with the tests, in &lt;repo&gt;/tests/data.</summary>
 internal static class TestData
 {
     public static string DataDirectory
@@ -13,7 +13,7 @@ internal static class TestData
             {
                 if (File.Exists(Path.Combine(dir.FullName, "SemCache.sln")))
                 {
-                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+                    return Path.GetFullPath(Path.Combine(dir.FullName, "tests", "data"));
                 }
             }
 

@@ -39,12 +39,12 @@ public sealed class EvalFixture : IDisposable
         return vectors;
     }
 
-    /// <summary>The shared evaluation data, read where it lies (../shared/data from the repository root).</summary>
+    /// <summary>The public evaluation data committed with the tests (tests/data, with its licence notices).</summary>
     public static List<(string A, string B, bool Duplicate)> ReadPairs(string relativePath, int limit)
     {
         var root = FindRepositoryRoot();
-        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", relativePath));
-        Assert.True(File.Exists(path), $"the quality gates need the shared evaluation data at {path} (see shared/data/README.md)");
+        var path = Path.GetFullPath(Path.Combine(root, "tests", "data", relativePath));
+        Assert.True(File.Exists(path), $"the quality gates need the evaluation data at {path} (see tests/data/README.md)");
         var pairs = new List<(string, string, bool)>();
         foreach (var line in File.ReadLines(path).Take(limit))
         {

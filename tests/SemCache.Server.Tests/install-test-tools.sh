@@ -7,6 +7,9 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 command -v grpc_python_plugin >/dev/null 2>&1 || missing+=(protobuf-compiler-grpc)
+# The well-known types (google/protobuf/duration.proto...) that the .proto imports come with
+# libprotobuf-dev, which protobuf-compiler only recommends: --no-install-recommends leaves it out.
+[ -f /usr/include/google/protobuf/duration.proto ] || missing+=(libprotobuf-dev)
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
 /usr/bin/python3 -c 'import google.protobuf' >/dev/null 2>&1 || missing+=(python3-protobuf)
 if [ ${#missing[@]} -eq 0 ]; then

@@ -17,7 +17,7 @@ internal static class BenchEmbedCommand
 
     public static Command Create()
     {
-        var pairs = new Option<FileInfo?>("--pairs") { Description = "pairs.jsonl whose a/b sentences are embedded; default <repo>/../shared/data/paws-dev/pairs.jsonl." };
+        var pairs = new Option<FileInfo?>("--pairs") { Description = "pairs.jsonl whose a/b sentences are embedded; default <repo>/tests/data/paws-dev/pairs.jsonl." };
         var limit = new Option<int>("--limit") { Description = "Sentences per measurement.", DefaultValueFactory = _ => 1024 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of the three measurements (interleaved); the median of each is reported.", DefaultValueFactory = _ => 3 };
         var command = new Command("bench-embed", "Measures sequential, 16-way concurrent (micro-batched) and raw batch-64 embedding rates in one run.")
@@ -116,7 +116,7 @@ internal static class BenchEmbedCommand
     private static string? DefaultPairs()
     {
         var root = EmbedderCli.FindRepositoryRoot();
-        return root is null ? null : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "paws-dev", "pairs.jsonl"));
+        return root is null ? null : Path.GetFullPath(Path.Combine(root, "tests", "data", "paws-dev", "pairs.jsonl"));
     }
 
     private static async Task<double> Sequential(IOnnxEmbeddingGenerator generator, List<string> sentences, CancellationToken cancellationToken)

@@ -11,6 +11,35 @@ internal sealed partial class PromptAnalysis
     /// <summary>Most tokens the order rule compares per prompt.</summary>
     internal const int MaxOrderTokens = 256;
 
+    // Caps on what one prompt contributes to the rules. Each kept fact costs the verifier a search
+    // of the other prompt (linear in its length) per candidate, so an unbounded count would make a
+    // crafted prompt ("AB " x 5,400: 5,400 entities) quadratic to verify. Ordinary prompts stay far
+    // below them; facts beyond a cap are ignored by the rules, like text beyond MaxAnalysedLength.
+
+    /// <summary>Most distinct named entities kept per prompt.</summary>
+    internal const int MaxEntities = 64;
+
+    /// <summary>Most distinct acronyms (initials of name runs and camel-case capitals) kept per prompt.</summary>
+    internal const int MaxAcronyms = 256;
+
+    /// <summary>Most distinct quoted strings kept per prompt.</summary>
+    internal const int MaxQuotes = 32;
+
+    /// <summary>Most distinct code identifiers, and separately version strings, kept per prompt.</summary>
+    internal const int MaxCodes = 64;
+
+    /// <summary>Most numbers kept per prompt.</summary>
+    internal const int MaxNumbers = 256;
+
+    /// <summary>Most tokens whose initials are taken as one acronym (HF, NYC, ...).</summary>
+    private const int MaxAcronymTokens = 5;
+
+    /// <summary>
+    /// Longest run of names whose initials are taken as acronyms at all. A longer run is a shouted
+    /// sentence or a list, not one name; it would only cost four acronyms per token.
+    /// </summary>
+    internal const int MaxAcronymRun = 16;
+
     private const uint StartOfText = 0;
     private const uint EndOfText = 1;
 
@@ -34,7 +63,9 @@ internal sealed partial class PromptAnalysis
         private readonly List<NumberFact> _numbers = [];
         private readonly List<byte> _dates = [];
         private readonly List<EntityTerm> _entities = [];
+        private readonly HashSet<EntityTerm> _entitySet = new(EntityTermComparer.Instance);
         private readonly List<string> _acronyms = [];
+        private readonly HashSet<string> _acronymSet = new(StringComparer.Ordinal);
         private readonly List<string> _quoted = [];
         private readonly List<string> _codes = [];
         private readonly List<string> _versions = [];
@@ -56,15 +87,17 @@ internal sealed partial class PromptAnalysis
             CollectQuotes();
             BuildOrder(analysis);
 
-            _numbers.Sort(static (x, y) => x.Value.CompareTo(y.Value));
-            analysis.Numbers = [.. _numbers];
+            // The first MaxNumbers in text order, then sorted by value.
+            var numbers = _numbers.Count > MaxNumbers ? _numbers.GetRange(0, MaxNumbers) : _numbers;
+            numbers.Sort(static (x, y) => x.Value.CompareTo(y.Value));
+            analysis.Numbers = [.. numbers];
             analysis.Dates = [.. _dates.Distinct().Order()];
             analysis.Negations = _negations;
             analysis.Entities = [.. _entities];
-            analysis.Acronyms = [.. _acronyms.Distinct(StringComparer.Ordinal)];
-            analysis.Quoted = [.. _quoted.Distinct(StringComparer.Ordinal)];
-            analysis.Codes = [.. _codes.Distinct(StringComparer.Ordinal)];
-            analysis.Versions = [.. _versions.Distinct(StringComparer.Ordinal)];
+            analysis.Acronyms = [.. _acronyms];
+            analysis.Quoted = [.. _quoted.Distinct(StringComparer.Ordinal).Take(MaxQuotes)];
+            analysis.Codes = [.. _codes.Distinct(StringComparer.Ordinal).Take(MaxCodes)];
+            analysis.Versions = [.. _versions.Distinct(StringComparer.Ordinal).Take(MaxCodes)];
             analysis.Antonyms = [.. _antonyms.Distinct().Order()];
             return analysis;
         }
@@ -561,12 +594,12 @@ internal sealed partial class PromptAnalysis
                 var token = tokens[i];
                 if (token.UpperCamel || (token.LowerCamel && token.Capitals.Length >= 2))
                 {
-                    _acronyms.Add(token.Capitals);
+                    AddAcronym(token.Capitals);
                 }
             }
 
             var runStart = 0;
-            while (runStart < tokens.Count)
+            while (runStart < tokens.Count && _entities.Count < MaxEntities)
             {
                 if (!isEntity[runStart])
                 {
@@ -608,63 +641,107 @@ internal sealed partial class PromptAnalysis
             return true;
         }
 
+        /// <summary>
+        /// Adds the run's tokens as entities with the acronyms of the spans of 2 to
+        /// <see cref="MaxAcronymTokens"/> tokens that contain them. Each span's initials are built
+        /// once and each token looks only at the spans around it, so a run of n names costs O(n),
+        /// not O(n²). Entities with the same spelling and acronyms are one check for the verifier,
+        /// so repeats are kept once, up to <see cref="MaxEntities"/>.
+        /// </summary>
         private void AddRun(int acronymStart, int start, int end)
         {
-            var initials = new List<(int From, int To, string Acronym)>();
-            for (var from = acronymStart; from < end; from++)
+            const int Widths = MaxAcronymTokens - 1;
+            var spans = end - acronymStart <= MaxAcronymRun;
+            var initials = spans ? new string?[(end - acronymStart) * Widths] : [];
+            for (var from = acronymStart; spans && from < end; from++)
             {
-                for (var to = from + 2; to <= Math.Min(end, from + 5); to++)
+                for (var to = from + 2; to <= Math.Min(end, from + MaxAcronymTokens); to++)
                 {
-                    var acronym = new StringBuilder(to - from);
-                    for (var k = from; k < to; k++)
-                    {
-                        acronym.Append(tokens[k].Folded[0]);
-                    }
-
-                    initials.Add((from, to, acronym.ToString()));
-                    _acronyms.Add(acronym.ToString());
+                    var acronym = Initials(from, to);
+                    initials[((from - acronymStart) * Widths) + (to - from - 2)] = acronym;
+                    AddAcronym(acronym);
                 }
             }
 
-            for (var k = start; k < end; k++)
+            var own = new List<string>(16);
+            for (var k = start; k < end && _entities.Count < MaxEntities; k++)
             {
-                var own = new List<string>();
-                foreach (var (from, to, acronym) in initials)
+                own.Clear();
+
+                // Spans [from, to) holding k.
+                for (var from = Math.Max(acronymStart, k - MaxAcronymTokens + 1); spans && from <= k; from++)
                 {
-                    if (from <= k && k < to)
+                    for (var to = Math.Max(from + 2, k + 1); to <= Math.Min(end, from + MaxAcronymTokens); to++)
                     {
-                        own.Add(acronym);
+                        AddOnce(own, initials[((from - acronymStart) * Widths) + (to - from - 2)]!);
                     }
                 }
 
                 if (tokens[k].UpperCamel)
                 {
-                    own.Add(tokens[k].Capitals);
+                    AddOnce(own, tokens[k].Capitals);
                 }
 
-                _entities.Add(new EntityTerm(tokens[k].Folded, [.. own.Distinct(StringComparer.Ordinal)]));
+                var term = new EntityTerm(tokens[k].Folded, [.. own]);
+                if (_entitySet.Add(term))
+                {
+                    _entities.Add(term);
+                }
             }
         }
 
-        /// <summary>Quoted strings in straight, curly, guillemet, CJK and TeX-style quotes, and backticks.</summary>
+        private static void AddOnce(List<string> list, string item)
+        {
+            if (!list.Contains(item, StringComparer.Ordinal))
+            {
+                list.Add(item);
+            }
+        }
+
+        private void AddAcronym(string acronym)
+        {
+            if (_acronyms.Count < MaxAcronyms && _acronymSet.Add(acronym))
+            {
+                _acronyms.Add(acronym);
+            }
+        }
+
+        private string Initials(int from, int to) => string.Create(to - from, (tokens, from), static (chars, state) =>
+        {
+            for (var k = 0; k < chars.Length; k++)
+            {
+                chars[k] = state.tokens[state.from + k].Folded[0];
+            }
+        });
+
+        /// <summary>
+        /// Quoted strings in straight, curly, guillemet, CJK and TeX-style quotes, and backticks.
+        /// Linear in the text: a quote that closes moves the scan past its end, and a search for a
+        /// kind of closing quote that fails remembers where it stopped (the end of the line), so the
+        /// next opening quote of that kind on the same line is not searched again. Without that,
+        /// 16,000 '‘' with no '’' cost 128 million comparisons.
+        /// </summary>
         private void CollectQuotes()
         {
+            // Per quote kind: no valid closing quote lies before this position (a line end or the end).
+            Span<int> noCloseBefore = stackalloc int[QuoteKinds];
+            noCloseBefore.Clear();
             for (var i = 0; i < text.Length; i++)
             {
                 var open = text[i];
-                string? close = open switch
+                var (close, kind) = open switch
                 {
-                    '"' => "\"",
-                    '“' => "”",
-                    '„' => "“”",
-                    '«' => "»",
-                    '‹' => "›",
-                    '「' => "」",
-                    '『' => "』",
-                    '`' => i + 1 < text.Length && text[i + 1] == '`' ? "'" : "`",
-                    '\'' => (i == 0 || char.IsWhiteSpace(text[i - 1]) || text[i - 1] is '(' or '[') ? "'" : null,
-                    '‘' => "’",
-                    _ => null,
+                    '"' => ("\"", 0),
+                    '“' => ("”", 1),
+                    '„' => ("“”", 2),
+                    '«' => ("»", 3),
+                    '‹' => ("›", 4),
+                    '「' => ("」", 5),
+                    '『' => ("』", 6),
+                    '`' => i + 1 < text.Length && text[i + 1] == '`' ? ("'", 7) : ("`", 8),
+                    '\'' => (i == 0 || char.IsWhiteSpace(text[i - 1]) || text[i - 1] is '(' or '[') ? ("'", 9) : (null, -1),
+                    '‘' => ("’", 10),
+                    _ => ((string?)null, -1),
                 };
                 if (close is null)
                 {
@@ -672,9 +749,15 @@ internal sealed partial class PromptAnalysis
                 }
 
                 var contentStart = open == '`' && close == "'" ? i + 2 : i + 1;
-                var end = FindClose(contentStart, close, open);
+                if (contentStart < noCloseBefore[kind])
+                {
+                    continue;
+                }
+
+                var end = FindClose(contentStart, close, open, out var stoppedAt);
                 if (end < 0)
                 {
+                    noCloseBefore[kind] = stoppedAt;
                     continue;
                 }
 
@@ -692,7 +775,36 @@ internal sealed partial class PromptAnalysis
             }
         }
 
-        private int FindClose(int from, string close, char open)
+        private const int QuoteKinds = 11;
+
+        /// <summary>Entities are equal when spelled the same with the same acronyms, in the same order.</summary>
+        private sealed class EntityTermComparer : IEqualityComparer<EntityTerm>
+        {
+            public static readonly EntityTermComparer Instance = new();
+
+            public bool Equals(EntityTerm x, EntityTerm y) =>
+                string.Equals(x.Folded, y.Folded, StringComparison.Ordinal)
+                && x.Acronyms.AsSpan().SequenceEqual(y.Acronyms);
+
+            public int GetHashCode(EntityTerm obj)
+            {
+                var hash = new HashCode();
+                hash.Add(obj.Folded, StringComparer.Ordinal);
+                foreach (var acronym in obj.Acronyms)
+                {
+                    hash.Add(acronym, StringComparer.Ordinal);
+                }
+
+                return hash.ToHashCode();
+            }
+        }
+
+        /// <summary>
+        /// The closing quote for an opening one, or -1 with <paramref name="stoppedAt"/> the line end
+        /// (or text end) where the search gave up. Whether a position closes depends only on that
+        /// position and the quote kind, never on where the search began.
+        /// </summary>
+        private int FindClose(int from, string close, char open, out int stoppedAt)
         {
             for (var j = from; j < text.Length; j++)
             {
@@ -709,15 +821,18 @@ internal sealed partial class PromptAnalysis
                         continue;
                     }
 
+                    stoppedAt = j;
                     return j;
                 }
 
                 if (text[j] == '\n')
                 {
+                    stoppedAt = j;
                     return -1;
                 }
             }
 
+            stoppedAt = text.Length;
             return -1;
         }
 
