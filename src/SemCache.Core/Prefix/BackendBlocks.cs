@@ -41,6 +41,9 @@ internal sealed partial class BackendBlocks
     /// <summary>Blocks held.</summary>
     public int Count => _slotOf.Count;
 
+    /// <summary>The held keys, in no particular order (tests and diagnostics).</summary>
+    public UInt128[] HeldKeys() => [.. _slotOf.Keys];
+
     /// <summary>Blocks removed to stay within the capacity.</summary>
     public long Evictions { get; private set; }
 

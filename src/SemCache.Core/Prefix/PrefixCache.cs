@@ -47,6 +47,13 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
     /// <summary>Tenants with backends.</summary>
     internal int TenantCount => _tenants.Count;
 
+    /// <summary>The keys a backend holds (tests and diagnostics).</summary>
+    internal UInt128[] HeldKeys(string tenant, string backendId)
+    {
+        var backend = RequireBackend(tenant, backendId);
+        lock (backend.Gate) { return backend.Blocks.HeldKeys(); }
+    }
+
     public ValueTask RegisterBackendAsync(string tenant, PrefixBackend backend, CancellationToken cancellationToken = default)
     {
         ValidateTenant(tenant);
