@@ -12,7 +12,7 @@ internal sealed partial class PrefixCache
     /// <summary>Writes the index to <c>prefix/index.bin</c> (atomically: a temporary file renamed over the old one).</summary>
     internal void Persist()
     {
-        if (_directory is null) { return; }
+        if (_directory is null || _readOnly) { return; }
         lock (_persistGate)
         {
             Directory.CreateDirectory(_directory);
@@ -77,7 +77,7 @@ internal sealed partial class PrefixCache
         {
             // A damaged index is only lost routing advice: keep it aside for inspection and start empty.
             _tenants.Clear();
-            File.Move(path, path + ".damaged", overwrite: true);
+            if (!_readOnly) { File.Move(path, path + ".damaged", overwrite: true); }
         }
     }
 }

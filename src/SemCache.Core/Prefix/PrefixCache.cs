@@ -20,6 +20,7 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
     private readonly object _tenantGate = new();
     private readonly PrefixTelemetry _telemetry;
     private readonly ITimer? _persistTimer;
+    private readonly bool _readOnly;
     private int _disposed;
 
     /// <param name="options">Limits and hashing.</param>
@@ -27,7 +28,8 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
     /// <param name="pricing">The product's pricing table.</param>
     /// <param name="time">Clock of provider TTLs.</param>
     /// <param name="meterFactory">For the predicted-versus-reported metrics.</param>
-    public PrefixCache(PrefixCacheOptions options, string? dataDirectory, PricingTable? pricing = null, TimeProvider? time = null, IMeterFactory? meterFactory = null)
+    /// <param name="readOnly">Load the index but never write it (the CLI inspecting a server's data directory).</param>
+    public PrefixCache(PrefixCacheOptions options, string? dataDirectory, PricingTable? pricing = null, TimeProvider? time = null, IMeterFactory? meterFactory = null, bool readOnly = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -36,10 +38,12 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
         _time = time ?? TimeProvider.System;
         _telemetry = new PrefixTelemetry(meterFactory);
         _directory = dataDirectory is null ? null : Path.Combine(Path.GetFullPath(dataDirectory), "prefix");
+        _readOnly = readOnly;
         _secret = LoadSecret();
         if (_directory is not null)
         {
             Load();
+            if (readOnly) { return; }
             _persistTimer = _time.CreateTimer(_ => Persist(), null, options.PersistInterval, options.PersistInterval);
         }
     }
@@ -138,10 +142,11 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
     {
         if (!string.IsNullOrEmpty(_options.Secret)) { return Encoding.UTF8.GetBytes(_options.Secret); }
         if (_directory is null) { return RandomNumberGenerator.GetBytes(32); }
+        var path = Path.Combine(_directory, "secret");
+        if (_readOnly) { return File.Exists(path) ? File.ReadAllBytes(path) : RandomNumberGenerator.GetBytes(32); }
 
         // Generated once and kept beside the index: persisted keys are only meaningful under the same secret.
         Directory.CreateDirectory(_directory);
-        var path = Path.Combine(_directory, "secret");
         if (File.Exists(path))
         {
             var existing = File.ReadAllBytes(path);
