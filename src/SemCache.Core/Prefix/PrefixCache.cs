@@ -58,6 +58,21 @@ internal sealed partial class PrefixCache : IPrefixCache, IDisposable
         lock (backend.Gate) { return backend.Blocks.HeldKeys(); }
     }
 
+    /// <summary>Blocks held by all backends of a tenant (benchmarks and diagnostics).</summary>
+    internal long HeldKeysCount(string tenant)
+    {
+        if (TenantFor(tenant, create: false) is not { } state) { return 0; }
+        BackendState[] backends;
+        lock (state.Gate) { backends = [.. state.Backends.Values]; }
+        long count = 0;
+        foreach (var backend in backends)
+        {
+            lock (backend.Gate) { count += backend.Blocks.Count; }
+        }
+
+        return count;
+    }
+
     public ValueTask RegisterBackendAsync(string tenant, PrefixBackend backend, CancellationToken cancellationToken = default)
     {
         ValidateTenant(tenant);
