@@ -80,6 +80,7 @@ public static class SemCacheServer
             adminEndpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
         }
 
+        app.MapPrefixService(options);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz");
@@ -209,6 +210,7 @@ public static class SemCacheServer
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
         services.AddPerKeyRateLimiting();
+        services.AddPrefixService(configuration);
         services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics => metrics
             .AddMeter("SemCache", ServerMetrics.MeterName)
             .AddPrometheusExporter());

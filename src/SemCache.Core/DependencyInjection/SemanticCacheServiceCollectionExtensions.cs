@@ -42,6 +42,7 @@ public static class SemanticCacheServiceCollectionExtensions
             sp.GetRequiredService<IOptions<VerifierOptions>>().Value,
             sp.GetService<ICandidateRescorer>()));
         services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
+        services.AddPrefixCache();
         return new SemanticCacheBuilder(services);
     }
 
