@@ -60,18 +60,27 @@ SCK_API int32_t sck_dot_i8(const int8_t* query, const int8_t* rows, int64_t coun
 SCK_API int32_t sck_hamming(const uint64_t* query, const uint64_t* rows, int64_t count,
                             int32_t words, int64_t stride, int32_t* out);
 
+/* Gathered batches: row i is base + ids[i] * stride (e.g. the unvisited neighbours of an HNSW node).
+ * The caller guarantees every id names a row inside its buffer. Same results as the contiguous forms. */
+SCK_API int32_t sck_dot_f32_ids(const float* query, const float* base, const uint32_t* ids, int64_t count,
+                                int32_t dims, int64_t stride, float* out);
+SCK_API int32_t sck_dot_i8_ids(const int8_t* query, const int8_t* base, const uint32_t* ids, int64_t count,
+                               int32_t dims, int64_t stride, int32_t* out);
+SCK_API int32_t sck_hamming_ids(const uint64_t* query, const uint64_t* base, const uint32_t* ids, int64_t count,
+                                int32_t words, int64_t stride, int32_t* out);
+
 /* Writes the indices of the k largest scores, best first, into out_index (ties: lower index
  * first; NaN scores are never chosen). Returns how many were written (min(k, non-NaN count)),
  * or -1 on invalid arguments. */
 SCK_API int32_t sck_top_k_f32(const float* scores, int64_t count, int32_t k, int64_t* out_index);
 
-/* The same kernels pinned to one variant (for tests and benchmarks). Returns -2 when the variant
- * is not supported on this CPU. */
-SCK_API int32_t sck_dot_f32_variant(int32_t variant, const float* query, const float* rows,
+/* The same kernels pinned to one variant (for tests and benchmarks); ids may be NULL (contiguous
+ * rows) or name the rows as in the _ids forms. Returns -2 when the variant is not supported here. */
+SCK_API int32_t sck_dot_f32_variant(int32_t variant, const float* query, const float* rows, const uint32_t* ids,
                                     int64_t count, int32_t dims, int64_t stride, float* out);
-SCK_API int32_t sck_dot_i8_variant(int32_t variant, const int8_t* query, const int8_t* rows,
+SCK_API int32_t sck_dot_i8_variant(int32_t variant, const int8_t* query, const int8_t* rows, const uint32_t* ids,
                                    int64_t count, int32_t dims, int64_t stride, int32_t* out);
-SCK_API int32_t sck_hamming_variant(int32_t variant, const uint64_t* query, const uint64_t* rows,
+SCK_API int32_t sck_hamming_variant(int32_t variant, const uint64_t* query, const uint64_t* rows, const uint32_t* ids,
                                     int64_t count, int32_t words, int64_t stride, int32_t* out);
 
 #ifdef __cplusplus

@@ -148,7 +148,7 @@ int32_t sck_dot_f32(const float* query, const float* rows, int64_t count, int32_
 {
     if (!args_ok(query, rows, count, dims, stride, out)) return -1;
     sck_init();
-    g_table.dot_f32(query, rows, count, dims, stride, out);
+    g_table.dot_f32(query, rows, NULL, count, dims, stride, out);
     return 0;
 }
 
@@ -156,7 +156,7 @@ int32_t sck_dot_i8(const int8_t* query, const int8_t* rows, int64_t count, int32
 {
     if (!args_ok(query, rows, count, dims, stride, out)) return -1;
     sck_init();
-    g_table.dot_i8(query, rows, count, dims, stride, out);
+    g_table.dot_i8(query, rows, NULL, count, dims, stride, out);
     return 0;
 }
 
@@ -164,7 +164,31 @@ int32_t sck_hamming(const uint64_t* query, const uint64_t* rows, int64_t count, 
 {
     if (!args_ok(query, rows, count, words, stride, out)) return -1;
     sck_init();
-    g_table.hamming(query, rows, count, words, stride, out);
+    g_table.hamming(query, rows, NULL, count, words, stride, out);
+    return 0;
+}
+
+int32_t sck_dot_f32_ids(const float* query, const float* base, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
+{
+    if (!args_ok(query, base, count, dims, stride, out) || (count > 0 && ids == NULL)) return -1;
+    sck_init();
+    g_table.dot_f32(query, base, ids, count, dims, stride, out);
+    return 0;
+}
+
+int32_t sck_dot_i8_ids(const int8_t* query, const int8_t* base, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
+{
+    if (!args_ok(query, base, count, dims, stride, out) || (count > 0 && ids == NULL)) return -1;
+    sck_init();
+    g_table.dot_i8(query, base, ids, count, dims, stride, out);
+    return 0;
+}
+
+int32_t sck_hamming_ids(const uint64_t* query, const uint64_t* base, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out)
+{
+    if (!args_ok(query, base, count, words, stride, out) || (count > 0 && ids == NULL)) return -1;
+    sck_init();
+    g_table.hamming(query, base, ids, count, words, stride, out);
     return 0;
 }
 
@@ -175,29 +199,29 @@ static int32_t resolve(int32_t family, int32_t variant)
     return cpu_supports(family, variant) ? variant : -2;
 }
 
-int32_t sck_dot_f32_variant(int32_t variant, const float* query, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out)
+int32_t sck_dot_f32_variant(int32_t variant, const float* query, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
 {
     if (!args_ok(query, rows, count, dims, stride, out)) return -1;
     int32_t v = resolve(0, variant);
     if (v < 0) return v;
-    f32_for(v)(query, rows, count, dims, stride, out);
+    f32_for(v)(query, rows, ids, count, dims, stride, out);
     return 0;
 }
 
-int32_t sck_dot_i8_variant(int32_t variant, const int8_t* query, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out)
+int32_t sck_dot_i8_variant(int32_t variant, const int8_t* query, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
 {
     if (!args_ok(query, rows, count, dims, stride, out)) return -1;
     int32_t v = resolve(1, variant);
     if (v < 0) return v;
-    i8_for(v)(query, rows, count, dims, stride, out);
+    i8_for(v)(query, rows, ids, count, dims, stride, out);
     return 0;
 }
 
-int32_t sck_hamming_variant(int32_t variant, const uint64_t* query, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out)
+int32_t sck_hamming_variant(int32_t variant, const uint64_t* query, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out)
 {
     if (!args_ok(query, rows, count, words, stride, out)) return -1;
     int32_t v = resolve(2, variant);
     if (v < 0) return v;
-    hamming_for(v)(query, rows, count, words, stride, out);
+    hamming_for(v)(query, rows, ids, count, words, stride, out);
     return 0;
 }

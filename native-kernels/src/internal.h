@@ -10,21 +10,24 @@
 #define SCK_X86 0
 #endif
 
-typedef void (*sck_dot_f32_fn)(const float*, const float*, int64_t, int32_t, int64_t, float*);
-typedef void (*sck_dot_i8_fn)(const int8_t*, const int8_t*, int64_t, int32_t, int64_t, int32_t*);
-typedef void (*sck_hamming_fn)(const uint64_t*, const uint64_t*, int64_t, int32_t, int64_t, int32_t*);
+/* Row i of a batch: consecutive rows, or the rows named by ids (a gathered batch, e.g. HNSW neighbours). */
+#define SCK_ROW(rows, ids, i, stride) ((rows) + (int64_t)((ids) != NULL ? (int64_t)(ids)[(i)] : (int64_t)(i)) * (stride))
 
-void sck_dot_f32_scalar(const float* q, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out);
-void sck_dot_i8_scalar(const int8_t* q, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out);
-void sck_hamming_scalar(const uint64_t* q, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out);
+typedef void (*sck_dot_f32_fn)(const float*, const float*, const uint32_t*, int64_t, int32_t, int64_t, float*);
+typedef void (*sck_dot_i8_fn)(const int8_t*, const int8_t*, const uint32_t*, int64_t, int32_t, int64_t, int32_t*);
+typedef void (*sck_hamming_fn)(const uint64_t*, const uint64_t*, const uint32_t*, int64_t, int32_t, int64_t, int32_t*);
+
+void sck_dot_f32_scalar(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out);
+void sck_dot_i8_scalar(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out);
+void sck_hamming_scalar(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out);
 
 #if SCK_X86
-void sck_dot_f32_avx2(const float* q, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out);
-void sck_dot_i8_avx2(const int8_t* q, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out);
-void sck_hamming_avx2(const uint64_t* q, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out);
-void sck_dot_f32_avx512(const float* q, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out);
-void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out);
-void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out);
+void sck_dot_f32_avx2(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out);
+void sck_dot_i8_avx2(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out);
+void sck_hamming_avx2(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out);
+void sck_dot_f32_avx512(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out);
+void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out);
+void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out);
 #endif
 
 #endif

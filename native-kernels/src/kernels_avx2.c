@@ -23,10 +23,10 @@ SCK_AVX2 static inline int32_t hsum256_epi32(__m256i v)
     return _mm_cvtsi128_si32(s);
 }
 
-SCK_AVX2 void sck_dot_f32_avx2(const float* q, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out)
+SCK_AVX2 void sck_dot_f32_avx2(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
 {
     for (int64_t i = 0; i < count; i++) {
-        const float* r = rows + i * stride;
+        const float* r = SCK_ROW(rows, ids, i, stride);
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
         int32_t d = 0;
         for (; d + 32 <= dims; d += 32) {
@@ -48,11 +48,11 @@ SCK_AVX2 void sck_dot_f32_avx2(const float* q, const float* rows, int64_t count,
 
 /* Signed x signed bytes with the unsigned x signed vpmaddubsw: move the query's sign onto the row
  * (psignb) and multiply by |query|. |q|, |r| <= 127, so a pair sum (<= 32258) never saturates int16. */
-SCK_AVX2 void sck_dot_i8_avx2(const int8_t* q, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out)
+SCK_AVX2 void sck_dot_i8_avx2(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
 {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t i = 0; i < count; i++) {
-        const int8_t* r = rows + i * stride;
+        const int8_t* r = SCK_ROW(rows, ids, i, stride);
         __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
         int32_t d = 0;
         for (; d + 64 <= dims; d += 64) {
@@ -80,13 +80,13 @@ SCK_AVX2 void sck_dot_i8_avx2(const int8_t* q, const int8_t* rows, int64_t count
 }
 
 /* Nibble lookup (Mula): popcount of each byte with pshufb, summed per 64-bit lane by psadbw. */
-SCK_AVX2 void sck_hamming_avx2(const uint64_t* q, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out)
+SCK_AVX2 void sck_hamming_avx2(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out)
 {
     const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < count; i++) {
-        const uint64_t* r = rows + i * stride;
+        const uint64_t* r = SCK_ROW(rows, ids, i, stride);
         __m256i acc = _mm256_setzero_si256();
         int32_t w = 0;
         for (; w + 4 <= words; w += 4) {

@@ -10,12 +10,12 @@
 #define SCK_AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define SCK_AVX512POPCNT __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
 
-SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, int64_t count, int32_t dims, int64_t stride, float* out)
+SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
 {
     const int32_t tail = dims & 15;
     const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1u);
     for (int64_t i = 0; i < count; i++) {
-        const float* r = rows + i * stride;
+        const float* r = SCK_ROW(rows, ids, i, stride);
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
         int32_t d = 0;
         for (; d + 64 <= dims; d += 64) {
@@ -38,7 +38,7 @@ SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, int64_t c
  * 0 - r where q < 0) and |q| is the unsigned operand; with |q|, |r| <= 127 nothing overflows and the
  * int32 sums are exact, equal to the scalar variant's. The query's |q| and sign mask are computed once
  * per 64-byte chunk of the query (hoisted out of the row loop for the common 384-d case). */
-SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64_t count, int32_t dims, int64_t stride, int32_t* out)
+SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
 {
     enum { MAX_CHUNKS = 16 };
     const int32_t chunks = (dims + 63) / 64;
@@ -47,7 +47,7 @@ SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64
     if (chunks > MAX_CHUNKS) {
         /* Longer than 1024 dims: recompute the query's form per row (still exact, slightly slower). */
         for (int64_t i = 0; i < count; i++) {
-            const int8_t* r = rows + i * stride;
+            const int8_t* r = SCK_ROW(rows, ids, i, stride);
             __m512i acc = _mm512_setzero_si512();
             for (int32_t c = 0; c < chunks; c++) {
                 __mmask64 m = c == chunks - 1 ? tail_mask : ~(__mmask64)0;
@@ -75,8 +75,8 @@ SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64
     int64_t i = 0;
     /* Two rows at a time: independent accumulator chains hide vpdpbusd's latency. */
     for (; i + 2 <= count; i += 2) {
-        const int8_t* r0 = rows + i * stride;
-        const int8_t* r1 = r0 + stride;
+        const int8_t* r0 = SCK_ROW(rows, ids, i, stride);
+        const int8_t* r1 = SCK_ROW(rows, ids, i + 1, stride);
         __m512i acc0 = zero, acc1 = zero;
         int32_t c = 0;
         for (; c < chunks - 1; c++) {
@@ -93,7 +93,7 @@ SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64
         out[i + 1] = _mm512_reduce_add_epi32(acc1);
     }
     for (; i < count; i++) {
-        const int8_t* r = rows + i * stride;
+        const int8_t* r = SCK_ROW(rows, ids, i, stride);
         __m512i acc = zero;
         int32_t c = 0;
         for (; c < chunks - 1; c++) {
@@ -106,12 +106,12 @@ SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, int64
     }
 }
 
-SCK_AVX512POPCNT void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows, int64_t count, int32_t words, int64_t stride, int32_t* out)
+SCK_AVX512POPCNT void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out)
 {
     const int32_t tail = words & 7;
     const __mmask8 tail_mask = (__mmask8)((1u << tail) - 1u);
     for (int64_t i = 0; i < count; i++) {
-        const uint64_t* r = rows + i * stride;
+        const uint64_t* r = SCK_ROW(rows, ids, i, stride);
         __m512i acc = _mm512_setzero_si512();
         int32_t w = 0;
         for (; w + 8 <= words; w += 8) {

@@ -11,6 +11,7 @@
 static const int32_t kSizes[] = { 1, 7, 383, 384, 385, 6 * 512 + 7 };
 static const char* const kVariantNames[] = { "auto", "scalar", "avx2", "avx512" };
 enum { ROWS = 5, PAD = 3 };
+static const uint32_t kReversed[ROWS] = { 4, 3, 2, 1, 0 }; /* a gathered batch: the same rows, reversed */
 
 static uint64_t g_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t next_u64(void)
@@ -32,9 +33,12 @@ static void test_f32(int32_t variant, int32_t dims)
     float *expected = malloc(sizeof(float) * ROWS), *actual = malloc(sizeof(float) * ROWS);
     for (int32_t d = 0; d < dims; d++) q[d] = (float)((int64_t)(next_u64() % 20001) - 10000) / 10000.0f;
     for (int64_t i = 0; i < stride * ROWS; i++) rows[i] = (float)((int64_t)(next_u64() % 20001) - 10000) / 10000.0f;
-    CHECK(sck_dot_f32_variant(SCK_VARIANT_SCALAR, q, rows, ROWS, dims, stride, expected) == 0, "scalar f32");
-    CHECK(sck_dot_f32_variant(variant, q, rows, ROWS, dims, stride, actual) == 0, "f32 variant %d", variant);
+    CHECK(sck_dot_f32_variant(SCK_VARIANT_SCALAR, q, rows, NULL, ROWS, dims, stride, expected) == 0, "scalar f32");
+    CHECK(sck_dot_f32_variant(variant, q, rows, NULL, ROWS, dims, stride, actual) == 0, "f32 variant %d", variant);
+    float gathered[ROWS];
+    CHECK(sck_dot_f32_variant(variant, q, rows, kReversed, ROWS, dims, stride, gathered) == 0, "f32 gathered");
     for (int i = 0; i < ROWS; i++) {
+        CHECK(gathered[i] == actual[ROWS - 1 - i], "f32 gathered %s dims=%d row=%d", kVariantNames[variant], dims, i);
         double magnitude = 0;
         for (int32_t d = 0; d < dims; d++) magnitude += fabs((double)q[d] * rows[i * stride + d]);
         CHECK(fabs((double)expected[i] - actual[i]) <= 1e-5 * (magnitude > 1 ? magnitude : 1),
@@ -51,9 +55,12 @@ static void test_i8(int32_t variant, int32_t dims, int extreme)
     int32_t expected[ROWS], actual[ROWS];
     for (int32_t d = 0; d < dims; d++) q[d] = extreme ? (int8_t)(d % 2 ? -127 : 127) : (int8_t)((int64_t)(next_u64() % 255) - 127);
     for (int64_t i = 0; i < stride * ROWS; i++) rows[i] = extreme ? (int8_t)((i % 2) ? -127 : 127) : (int8_t)((int64_t)(next_u64() % 255) - 127);
-    CHECK(sck_dot_i8_variant(SCK_VARIANT_SCALAR, q, rows, ROWS, dims, stride, expected) == 0, "scalar i8");
-    CHECK(sck_dot_i8_variant(variant, q, rows, ROWS, dims, stride, actual) == 0, "i8 variant %d", variant);
+    CHECK(sck_dot_i8_variant(SCK_VARIANT_SCALAR, q, rows, NULL, ROWS, dims, stride, expected) == 0, "scalar i8");
+    CHECK(sck_dot_i8_variant(variant, q, rows, NULL, ROWS, dims, stride, actual) == 0, "i8 variant %d", variant);
+    int32_t gathered[ROWS];
+    CHECK(sck_dot_i8_variant(variant, q, rows, kReversed, ROWS, dims, stride, gathered) == 0, "i8 gathered");
     for (int i = 0; i < ROWS; i++) {
+        CHECK(gathered[i] == expected[ROWS - 1 - i], "i8 gathered %s dims=%d row=%d", kVariantNames[variant], dims, i);
         CHECK(expected[i] == actual[i], "i8 %s dims=%d row=%d extreme=%d: %d vs %d", kVariantNames[variant], dims, i, extreme, expected[i], actual[i]);
     }
     free(q); free(rows);
@@ -68,9 +75,12 @@ static void test_hamming(int32_t variant, int32_t words)
     for (int32_t w = 0; w < words; w++) q[w] = next_u64();
     for (int64_t i = 0; i < stride * ROWS; i++) rows[i] = next_u64();
     rows[0] = ~q[0]; /* a word that differs in every bit */
-    CHECK(sck_hamming_variant(SCK_VARIANT_SCALAR, q, rows, ROWS, words, stride, expected) == 0, "scalar hamming");
-    CHECK(sck_hamming_variant(variant, q, rows, ROWS, words, stride, actual) == 0, "hamming variant %d", variant);
+    CHECK(sck_hamming_variant(SCK_VARIANT_SCALAR, q, rows, NULL, ROWS, words, stride, expected) == 0, "scalar hamming");
+    CHECK(sck_hamming_variant(variant, q, rows, NULL, ROWS, words, stride, actual) == 0, "hamming variant %d", variant);
+    int32_t gathered[ROWS];
+    CHECK(sck_hamming_variant(variant, q, rows, kReversed, ROWS, words, stride, gathered) == 0, "hamming gathered");
     for (int i = 0; i < ROWS; i++) {
+        CHECK(gathered[i] == expected[ROWS - 1 - i], "hamming gathered %s words=%d row=%d", kVariantNames[variant], words, i);
         CHECK(expected[i] == actual[i], "hamming %s words=%d row=%d: %d vs %d", kVariantNames[variant], words, i, expected[i], actual[i]);
     }
     free(q); free(rows);
@@ -134,7 +144,8 @@ static int run_args(void)
     CHECK(sck_dot_f32(&f, &f, 1, 2, 1, &out) == -1, "stride < dims");
     CHECK(sck_dot_f32(&f, &f, -1, 1, 1, &out) == -1, "negative count");
     CHECK(sck_dot_f32(NULL, NULL, 0, 1, 1, NULL) == 0, "empty batch");
-    CHECK(sck_dot_f32_variant(99, &f, &f, 1, 1, 1, &out) == -1, "unknown variant");
+    CHECK(sck_dot_f32_variant(99, &f, &f, NULL, 1, 1, 1, &out) == -1, "unknown variant");
+    CHECK(sck_dot_f32_ids(&f, &f, NULL, 1, 1, 1, &out) == -1, "gathered batch without ids");
     CHECK(sck_top_k_f32(&f, 1, -1, &index) == -1, "negative k");
     CHECK(sck_top_k_f32(NULL, 1, 1, &index) == -1, "null scores");
     CHECK(sck_variant_supported(7, SCK_VARIANT_SCALAR) == 0, "unknown family");
