@@ -80,6 +80,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             M = options.HnswM,
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
+            Encoding = options.VectorEncoding,
         };
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
         _storeStripes = new SemaphoreSlim[StoreStripes];
@@ -88,6 +89,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         var sw = Stopwatch.StartNew();
         SnapshotsLoaded = Recover();
         Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, SnapshotsLoaded);
+        Log.Kernels(_logger, VectorScorers.Describe(), options.VectorEncoding);
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using SemCache.Vectors.Native;
 
 namespace SemCache.Vectors;
 
@@ -12,6 +13,11 @@ internal sealed unsafe partial class HnswGraph
         if (results.IsEmpty)
         {
             return 0;
+        }
+
+        if (SearchesInBatches)
+        {
+            return SearchBatched(query, results, ef);
         }
 
         // Entry before arena: the entry node was appended to an arena published no later than the one read next.
@@ -55,6 +61,11 @@ internal sealed unsafe partial class HnswGraph
         if (results.IsEmpty)
         {
             return 0;
+        }
+
+        if (_scorer is NativeVectorScorer)
+        {
+            return ScanFlatBatched(query, results);
         }
 
         // Count before arena: a published count never exceeds the capacity of the arena read after it.

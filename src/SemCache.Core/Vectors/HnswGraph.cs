@@ -71,8 +71,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
     internal VectorArena Arena => _arena;
 
-    /// <summary>Total bytes: arena, per-node arrays and upper link lists (with their object headers).</summary>
-    public long MemoryBytes => _arena.Bytes + Volatile.Read(ref _upperBytes);
+    /// <summary>Total bytes: arena, per-node arrays, upper link lists (with their object headers) and quantised codes.</summary>
+    public long MemoryBytes => _arena.Bytes + Volatile.Read(ref _upperBytes) + CodeBytes;
 
     /// <summary>Grows the arena so that <paramref name="capacity"/> nodes fit. Writer only.</summary>
     public void Reserve(int capacity)
@@ -111,6 +111,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             _upperBytes += (3 * IntPtr.Size) + (level * _upperRecord * sizeof(uint));
         }
 
+        EncodeAppended(uid, arena);
         Volatile.Write(ref _count, id + 1);
         return uid;
     }

@@ -23,6 +23,12 @@ internal sealed record VectorIndexOptions
     /// <summary>Seed of the level assignment: the same inserts in the same order build the same graph.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>How the linked graph is traversed: float32, or int8/binary codes with float32 re-rank.</summary>
+    public VectorEncoding Encoding { get; init; } = VectorEncoding.Float32;
+
+    /// <summary>Score with the managed kernels even when the native library is loaded (tests, benchmarks).</summary>
+    public bool ForceManagedKernels { get; init; }
+
     /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors.</summary>
     public double TombstoneRebuildFraction { get; init; } = 0.25;
 
@@ -35,6 +41,11 @@ internal sealed record VectorIndexOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(M, 256, nameof(M));
         ArgumentOutOfRangeException.ThrowIfLessThan(EfConstruction, 1, nameof(EfConstruction));
         ArgumentOutOfRangeException.ThrowIfLessThan(EfSearch, 1, nameof(EfSearch));
+        if (!Enum.IsDefined(Encoding))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Encoding), Encoding, "Unknown vector encoding.");
+        }
+
         if (!(TombstoneRebuildFraction is > 0 and <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(TombstoneRebuildFraction), TombstoneRebuildFraction, "Must be in (0, 1].");
@@ -88,6 +99,9 @@ internal sealed class PartitionIndex : IDisposable
     /// <summary>True once the index searches an HNSW graph rather than scanning.</summary>
     public bool IsGraph => _graph.IsLinked;
 
+    /// <summary>The kernel family scoring this partition: <c>native</c> or <c>managed</c> (reported in stats).</summary>
+    public string KernelFamily => _graph.Scorer.Family;
+
     /// <summary>Nodes currently marked deleted but not yet compacted away.</summary>
     public int TombstoneCount => _graph.DeletedCount;
 
@@ -139,6 +153,7 @@ internal sealed class PartitionIndex : IDisposable
                 graph.LinkAll(0, threads: 1);
             }
 
+            graph.MaintainCodes();
             RebuildIfWorthwhile();
         }
     }
@@ -177,6 +192,7 @@ internal sealed class PartitionIndex : IDisposable
                 graph.LinkAll(0, threads);
             }
 
+            graph.MaintainCodes();
             RebuildIfWorthwhile();
         }
     }
@@ -244,6 +260,7 @@ internal sealed class PartitionIndex : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var graph = HnswGraph.ReadSnapshot(stream, options.Dimensions, options.M, options.EfConstruction, options.Seed);
+        graph.ConfigureEncoding(options.Encoding, VectorScorers.For(options.ForceManagedKernels));
         var ids = new Dictionary<long, uint>(graph.NodeCount - graph.DeletedCount);
         for (var i = 0; i < graph.NodeCount; i++)
         {
@@ -270,8 +287,12 @@ internal sealed class PartitionIndex : IDisposable
         }
     }
 
-    private HnswGraph NewGraph(int capacity) =>
-        new(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity);
+    private HnswGraph NewGraph(int capacity)
+    {
+        var graph = new HnswGraph(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity);
+        graph.ConfigureEncoding(Options.Encoding, VectorScorers.For(Options.ForceManagedKernels));
+        return graph;
+    }
 
     /// <summary>Points the key at its new node, then retires the node it replaces.</summary>
     private void Publish(long key, uint id, HnswGraph graph)
@@ -310,6 +331,7 @@ internal sealed class PartitionIndex : IDisposable
             next.LinkAll(0, threads: 1);
         }
 
+        next.MaintainCodes();
         _ids = ids;
         _graph = next;
 
