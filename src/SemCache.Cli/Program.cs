@@ -15,6 +15,7 @@ root.Subcommands.Add(EvalPairsCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalTrafficCommand.Create());
 root.Subcommands.Add(EvalIndexCommand.Create());
+root.Subcommands.Add(BenchKernelsCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
