@@ -35,7 +35,7 @@ static int32_t cpu_supports(int32_t family, int32_t variant)
         }
         switch (family) {
         case 0:
-            return __builtin_cpu_supports("fma");
+            return __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512vl");
         case 1:
             return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
         case 2:

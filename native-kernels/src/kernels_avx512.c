@@ -6,31 +6,54 @@
 #if SCK_X86
 #include <immintrin.h>
 
-#define SCK_AVX512F __attribute__((target("avx512f,fma")))
+#define SCK_AVX512F __attribute__((target("avx512f,avx512vl,fma")))
 #define SCK_AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define SCK_AVX512POPCNT __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
 
+/* Four rows per step share each query load, and their four horizontal sums are folded together
+ * (two rows per 512-bit add at each halving) instead of four separate reductions. The last 1-3 rows
+ * go through the same code with the missing rows aliased to the first, so a row's sum never depends
+ * on its position in the batch (a gathered batch and a contiguous one give identical floats). */
 SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
 {
     const int32_t tail = dims & 15;
     const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1u);
-    for (int64_t i = 0; i < count; i++) {
-        const float* r = SCK_ROW(rows, ids, i, stride);
+    for (int64_t i = 0; i < count; i += 4) {
+        const int64_t left = count - i;
+        const float* r0 = SCK_ROW(rows, ids, i, stride);
+        const float* r1 = left > 1 ? SCK_ROW(rows, ids, i + 1, stride) : r0;
+        const float* r2 = left > 2 ? SCK_ROW(rows, ids, i + 2, stride) : r0;
+        const float* r3 = left > 3 ? SCK_ROW(rows, ids, i + 3, stride) : r0;
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
         int32_t d = 0;
-        for (; d + 64 <= dims; d += 64) {
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(r + d), a0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 16), _mm512_loadu_ps(r + d + 16), a1);
-            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 32), _mm512_loadu_ps(r + d + 32), a2);
-            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 48), _mm512_loadu_ps(r + d + 48), a3);
-        }
         for (; d + 16 <= dims; d += 16) {
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(r + d), a0);
+            __m512 qv = _mm512_loadu_ps(q + d);
+            a0 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r0 + d), a0);
+            a1 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r1 + d), a1);
+            a2 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r2 + d), a2);
+            a3 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r3 + d), a3);
         }
         if (tail != 0) {
-            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail_mask, q + d), _mm512_maskz_loadu_ps(tail_mask, r + d), a1);
+            __m512 qv = _mm512_maskz_loadu_ps(tail_mask, q + d);
+            a0 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r0 + d), a0);
+            a1 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r1 + d), a1);
+            a2 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r2 + d), a2);
+            a3 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r3 + d), a3);
         }
-        out[i] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+        /* 512 -> 256: [a0 lo+hi | a1 lo+hi] and [a2 | a3]. */
+        __m512 s01 = _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, 0x44), _mm512_shuffle_f32x4(a0, a1, 0xEE));
+        __m512 s23 = _mm512_add_ps(_mm512_shuffle_f32x4(a2, a3, 0x44), _mm512_shuffle_f32x4(a2, a3, 0xEE));
+        /* 256 -> 128: lanes [a0 a1 a2 a3], four floats each. */
+        __m512 s = _mm512_add_ps(_mm512_shuffle_f32x4(s01, s23, 0x88), _mm512_shuffle_f32x4(s01, s23, 0xDD));
+        /* 128 -> 1 within each 128-bit lane, then pick lane sums. */
+        s = _mm512_add_ps(s, _mm512_permute_ps(s, 0x4E));
+        s = _mm512_add_ps(s, _mm512_permute_ps(s, 0xB1));
+        __m128 lane = _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), s));
+        if (left >= 4) {
+            _mm_storeu_ps(out + i, lane);
+        } else {
+            _mm_mask_storeu_ps(out + i, (__mmask8)((1u << left) - 1u), lane);
+        }
     }
 }
 
