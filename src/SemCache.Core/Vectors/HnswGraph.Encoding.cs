@@ -18,6 +18,14 @@ namespace SemCache.Vectors;
 /// </remarks>
 internal sealed unsafe partial class HnswGraph
 {
+    /// <summary>
+    /// A binary traversal keeps this many times ef candidates before the float32 re-rank: 384 sign bits order close
+    /// neighbours coarsely (on 3,000 clustered test vectors ef=16 gave recall 0.65 against float32's 0.83 without it), and
+    /// a Hamming score costs a small fraction of a float32 dot product, so the wider list is the cheap way to recover
+    /// recall. Int8 orders neighbours almost exactly (equal recall in the same test) and needs none.
+    /// </summary>
+    internal const int BinaryOversampling = 4;
+
     /// <summary>Rows scored per call in a flat scan: large enough to amortise a call, small enough for the stack.</summary>
     private const int ScanChunk = 256;
 
@@ -173,6 +181,7 @@ internal sealed unsafe partial class HnswGraph
         }
         else
         {
+            ef *= BinaryOversampling;
             var binary = codes.Binary!;
             var code = EncodedQuery.Buffer(codes.CodeBytes);
             binary.Encode(q, (ulong*)code);
