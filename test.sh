@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 # What the tests need from Debian (headless chromium for the dashboard test, protoc and grpcio for
 # the Python client test) is installed when missing.
 bash tests/SemCache.Server.Tests/install-test-tools.sh
+# cmake and a C compiler, so that the build below also builds native-kernels/ (libsemcache_kernels).
+bash native-kernels/install-build-tools.sh
 log=$(mktemp)
 dotnet test SemCache.sln -c Release "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}

@@ -113,6 +113,12 @@ public sealed record CacheStats
     /// <summary>Money that hits saved, in the currency of <see cref="CacheUsage.Cost"/>.</summary>
     public double CostSaved { get; init; }
 
+    /// <summary>
+    /// Partitions by the kernels that score them and their vector encoding, e.g. <c>native/int8</c> → 3 (<c>native</c>:
+    /// libsemcache_kernels; <c>managed</c>: the .NET kernels). Null where not reported (e.g. by a remote client).
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? PartitionKernels { get; init; }
+
     /// <summary>Hit rate over all lookups (0 when there were none).</summary>
     public double HitRate => Lookups == 0 ? 0 : (double)(ExactHits + SemanticHits) / Lookups;
 }

@@ -45,6 +45,26 @@ public enum CacheAnswerSelection
     Newest,
 }
 
+// CA1720: the members are named after the element types they store; that is their meaning (issue 9 names them).
+#pragma warning disable CA1720
+
+/// <summary>How a partition's vector index stores vectors for search (see <see cref="SemanticCacheOptions.VectorEncoding"/>).</summary>
+public enum VectorEncoding
+{
+    /// <summary>Float32 vectors, searched exactly as stored.</summary>
+    Float32 = 0,
+
+    /// <summary>
+    /// Int8 scalar quantisation calibrated from the partition's vectors; the graph is searched on the codes and the
+    /// best candidates are re-ranked with float32, so hits carry exact similarity.
+    /// </summary>
+    Int8 = 1,
+
+    /// <summary>One sign bit per dimension (around the partition's mean), searched by Hamming distance; float32 re-rank.</summary>
+    Binary = 2,
+}
+#pragma warning restore CA1720
+
 /// <summary>Options of the embedded engine. Validated at start: an invalid value fails with a message naming it.</summary>
 public sealed class SemanticCacheOptions
 {
@@ -127,6 +147,13 @@ public sealed class SemanticCacheOptions
 
     /// <summary>HNSW candidate list size while searching. Default 64.</summary>
     public int HnswEfSearch { get; set; } = 64;
+
+    /// <summary>
+    /// How HNSW partitions encode vectors for traversal: <see cref="VectorEncoding.Float32"/> (default),
+    /// <see cref="VectorEncoding.Int8"/> or <see cref="VectorEncoding.Binary"/>; the quantised forms re-rank their
+    /// candidates with float32. Small (flat) partitions always scan float32 exactly.
+    /// </summary>
+    public VectorEncoding VectorEncoding { get; set; } = VectorEncoding.Float32;
 
     /// <summary>Earlier conversation turns that form the context key. Default 6; 0 ignores context.</summary>
     public int ContextWindow { get; set; } = 6;

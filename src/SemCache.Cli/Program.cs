@@ -16,6 +16,7 @@ root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalTrafficCommand.Create());
 root.Subcommands.Add(EvalIndexCommand.Create());
 root.Subcommands.Add(PrefixCommand.Create());
+root.Subcommands.Add(BenchKernelsCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -36,5 +36,15 @@ internal static class JsonLine
         json.WriteNumber("invalidations", stats.Invalidations);
         json.WriteNumber("tokensSaved", stats.TokensSaved);
         json.WriteNumber("costSaved", stats.CostSaved);
+        if (stats.PartitionKernels is { } kernels)
+        {
+            json.WriteStartObject("partitionKernels");
+            foreach (var (kernel, count) in kernels)
+            {
+                json.WriteNumber(kernel, count);
+            }
+
+            json.WriteEndObject();
+        }
     }
 }

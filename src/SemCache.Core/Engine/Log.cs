@@ -30,4 +30,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "The candidate re-scorer failed; the borderline candidate is treated as a miss")]
     public static partial void RescoreFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Information, "SemCache vector kernels: {Kernels}; encoding {Encoding}")]
+    public static partial void Kernels(ILogger logger, string kernels, VectorEncoding encoding);
 }

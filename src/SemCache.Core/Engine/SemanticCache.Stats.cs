@@ -20,12 +20,30 @@ internal sealed partial class SemanticCache
 
             // A tenant that has done nothing yet has zero of everything: not an error, and no
             // different from a tenant whose entries all expired.
-            return ValueTask.FromResult(_tenants.TryGetValue(tenant, out var state) ? StatsOf(state, countPartitions: true) : new CacheStats { Tenant = tenant });
+            return ValueTask.FromResult(_tenants.TryGetValue(tenant, out var state)
+                ? StatsOf(state, countPartitions: true) with { PartitionKernels = KernelsOf(tenant) }
+                : new CacheStats { Tenant = tenant, PartitionKernels = new Dictionary<string, long>() });
         }
 
         var total = new CacheStats();
         foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
-        return ValueTask.FromResult(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0) });
+        return ValueTask.FromResult(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0), PartitionKernels = KernelsOf(null) });
+    }
+
+    /// <summary>Live partitions (of one tenant, or all) counted by kernel family and encoding, e.g. <c>native/int8</c>.</summary>
+    private Dictionary<string, long> KernelsOf(string? tenant)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var partition in _partitions.All)
+        {
+            if (partition.Index.Count > 0 && (tenant is null || string.Equals(partition.Tenant, tenant, StringComparison.Ordinal)))
+            {
+                var key = partition.Index.KernelFamily + "/" + partition.Index.Options.Encoding.ToString().ToLowerInvariant();
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        return counts;
     }
 
     private static CacheStats Sum(CacheStats a, CacheStats b) => new()

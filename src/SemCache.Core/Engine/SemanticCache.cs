@@ -81,6 +81,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             M = options.HnswM,
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
+            Encoding = options.VectorEncoding,
         };
         _partitions = new PartitionRegistry(_indexOptions);
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
@@ -90,6 +91,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         var sw = Stopwatch.StartNew();
         SnapshotsLoaded = Recover();
         Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, SnapshotsLoaded);
+        Log.Kernels(_logger, VectorScorers.Describe(), options.VectorEncoding);
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 

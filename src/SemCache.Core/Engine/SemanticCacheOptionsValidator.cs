@@ -71,6 +71,7 @@ internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticC
             yield return P + nameof(o.HnswEfSearch) + $" must be from MaxCandidates ({o.MaxCandidates}) to 4096 (was {o.HnswEfSearch}).";
         }
 
+        if (!Enum.IsDefined(o.VectorEncoding)) { yield return P + nameof(o.VectorEncoding) + $" has the unknown value {o.VectorEncoding}."; }
         if (o.ContextWindow is < 0 or > 256) { yield return P + nameof(o.ContextWindow) + $" must be from 0 to 256 (was {o.ContextWindow})."; }
         if (o.MaxTimeToLive <= TimeSpan.Zero) { yield return P + nameof(o.MaxTimeToLive) + " must be positive."; }
         if (o.DefaultTimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > o.MaxTimeToLive))

@@ -9,7 +9,7 @@ namespace SemCache.Vectors;
 /// stay a pair of interlocked operations; the exclusive side is taken a handful of times per doubling of the arena
 /// and waits at most for the links already running (a link takes about a millisecond). The exclusive side is
 /// preferred: once requested, new linkers wait, so a stream of inserts cannot starve growth. Searches never enter
-/// it; they pin the arena they read with a reference (see <see cref="VectorArena.TryAcquire"/>).
+/// it; they pin the arena they read with a reference (see <see cref="PinnedMemory.TryAcquire"/>).
 /// </remarks>
 internal sealed class ArenaGate
 {

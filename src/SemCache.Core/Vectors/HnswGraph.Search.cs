@@ -25,13 +25,26 @@ internal sealed unsafe partial class HnswGraph
             return false;
         }
 
+        // Codes after the arena: any code arena published by then covers every node the entry and count name.
+        var codes = linked ? PinCodes() : null;
         try
         {
-            count = linked ? SearchGraph(arena, entry, query, results, ef) : ScanFlat(arena, nodes, query, results);
+            if (linked)
+            {
+                count = codes is not null || BatchesFloat32
+                    ? SearchBatched(arena, codes, entry, query, results, ef)
+                    : SearchGraph(arena, entry, query, results, ef);
+            }
+            else
+            {
+                count = BatchesFloat32 ? ScanFlatBatched(arena, nodes, query, results) : ScanFlat(arena, nodes, query, results);
+            }
+
             return true;
         }
         finally
         {
+            codes?.Release();
             arena.Release();
         }
     }

@@ -46,6 +46,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     private readonly ulong _seed;
     private readonly Lock _entryGate = new();
     private readonly ArenaGate _arenaGate = new();
+    private readonly ArenaLedger? _ledger;
 
     private volatile VectorArena _arena;
     private int _count;
@@ -67,6 +68,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         _upperRecord = m + 1;
         _levelMultiplier = 1.0 / Math.Log(m);
         _seed = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;
+        _ledger = ledger;
         _arena = new VectorArena(Math.Max(initialCapacity, 16), _stride, 1 + _maxM0, ledger);
     }
 
@@ -103,8 +105,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
     internal VectorArena Arena => _arena;
 
-    /// <summary>Total bytes: arena, per-node arrays and upper link lists (with their object headers).</summary>
-    public long MemoryBytes => _arena.Bytes + Volatile.Read(ref _upperBytes);
+    /// <summary>Total bytes: arena, per-node arrays, upper link lists (with their object headers) and quantised codes.</summary>
+    public long MemoryBytes => _arena.Bytes + Volatile.Read(ref _upperBytes) + CodeBytes;
 
     /// <summary>Grows the arena so that <paramref name="capacity"/> nodes fit. Writer only.</summary>
     public void Reserve(int capacity)
@@ -168,6 +170,9 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             Interlocked.Increment(ref _pendingLinks);
         }
 
+        // The code is written before the id is published, like the vector: a search never scores an unwritten code
+        // of a node it can reach.
+        EncodeAppended(uid, arena);
         Volatile.Write(ref _count, id + 1);
         return uid;
     }
@@ -226,7 +231,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>
     /// Pins the current arena for a lock-free reader. False when the graph was retired and its arena freed; the
     /// caller then reads the generation that replaced it. A true return must be paired with
-    /// <see cref="VectorArena.Release"/>.
+    /// <see cref="PinnedMemory.Release"/>.
     /// </summary>
     public bool TryPin(out VectorArena arena)
     {
@@ -247,8 +252,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     }
 
     /// <summary>
-    /// Retires the graph: waits for running links to finish, stops new ones, and drops the owner's reference to the
-    /// arena. Readers that pinned it keep it until they leave; the last one frees it.
+    /// Retires the graph: waits for running links to finish, stops new ones, and drops the owner's references to the
+    /// arena and the quantised codes. Readers that pinned them keep them until they leave; the last one frees them.
     /// </summary>
     public void Dispose()
     {
@@ -257,6 +262,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         {
             _retired = true;
             _arena.Dispose();
+            _codes?.Dispose();
         }
         finally
         {

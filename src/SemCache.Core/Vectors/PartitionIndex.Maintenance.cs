@@ -21,8 +21,9 @@ internal sealed partial class PartitionIndex
     private Task? _maintenance;
 
     /// <summary>
-    /// Test hook: while set and not signalled, a started promotion or rebuild waits before linking its backlog, so a
-    /// test can observe (and write to) the index in exactly the state where both generations or modes coexist.
+    /// Test hook: while set and not signalled, a started promotion or rebuild waits before linking its backlog, and a
+    /// recalibration before reading the vectors, so a test can observe (and write to) the index in exactly the state
+    /// where both generations or modes coexist, or where codes are still due.
     /// </summary>
     internal ManualResetEventSlim? HoldMaintenanceForTests { get; set; }
 
@@ -91,7 +92,69 @@ internal sealed partial class PartitionIndex
         var tombstones = graph.DeletedCount;
         if (tombstones > 0 && tombstones > Options.TombstoneRebuildFraction * graph.NodeCount)
         {
+            // A rebuild calibrates its new generation's codes itself.
             _maintenance = Task.Run(() => RunMaintenance(() => Rebuild(graph), completion: null));
+            return;
+        }
+
+        if (graph.CodesDue)
+        {
+            // The quantiser's ranges follow the data: recalibrated off the write path each time the graph doubles.
+            _maintenance = Task.Run(() => RunMaintenance(() => RefreshCodes(graph), completion: null));
+        }
+    }
+
+    /// <summary>
+    /// Calibrates and encodes a new code arena for <paramref name="graph"/> (the current generation or a rebuild's
+    /// successor) and publishes it: the whole pass outside the lock, then rounds that encode the nodes appended
+    /// meanwhile, then the last few and the swap under the lock. Nothing for a float32 graph or one not linking.
+    /// </summary>
+    private void RefreshCodes(HnswGraph graph)
+    {
+        if (graph.Encoding == VectorEncoding.Float32 || !graph.IsLinking)
+        {
+            return;
+        }
+
+        if (!WaitIfHeld())
+        {
+            return;
+        }
+
+        var codes = graph.PrepareCodes(out var encoded);
+        if (codes is null)
+        {
+            return;
+        }
+
+        var published = false;
+        try
+        {
+            for (var round = 0; round < MaxCopyRounds && graph.NodeCount - encoded > HandOverBatch; round++)
+            {
+                if (_stopping.IsCancellationRequested || !graph.CatchUpCodes(ref codes, ref encoded))
+                {
+                    return;
+                }
+            }
+
+            lock (_gate)
+            {
+                if (_disposed || graph.IsRetired)
+                {
+                    return;
+                }
+
+                graph.PublishCodes(codes, encoded);
+                published = true;
+            }
+        }
+        finally
+        {
+            if (!published)
+            {
+                codes.Dispose();
+            }
         }
     }
 
@@ -131,6 +194,9 @@ internal sealed partial class PartitionIndex
         }
 
         graph.LinkRange(0, backlog, threads, owed: false, _stopping.Token);
+
+        // Before the switch, so that the first graph search of a quantised partition already runs on codes.
+        RefreshCodes(graph);
         lock (_gate)
         {
             if (!_disposed && ReferenceEquals(_graph, graph))
@@ -201,6 +267,7 @@ internal sealed partial class PartitionIndex
             if (link)
             {
                 next.LinkRange(0, backlog, threads: 1, owed: false, _stopping.Token);
+                RefreshCodes(next);
             }
 
             lock (_gate)

@@ -23,6 +23,12 @@ internal sealed record VectorIndexOptions
     /// <summary>Seed of the level assignment: the same inserts in the same order build the same graph.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>How the linked graph is traversed: float32, or int8/binary codes with float32 re-rank.</summary>
+    public VectorEncoding Encoding { get; init; } = VectorEncoding.Float32;
+
+    /// <summary>Score with the managed kernels even when the native library is loaded (tests, benchmarks).</summary>
+    public bool ForceManagedKernels { get; init; }
+
     /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors.</summary>
     public double TombstoneRebuildFraction { get; init; } = 0.25;
 
@@ -35,6 +41,11 @@ internal sealed record VectorIndexOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(M, 256, nameof(M));
         ArgumentOutOfRangeException.ThrowIfLessThan(EfConstruction, 1, nameof(EfConstruction));
         ArgumentOutOfRangeException.ThrowIfLessThan(EfSearch, 1, nameof(EfSearch));
+        if (!Enum.IsDefined(Encoding))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Encoding), Encoding, "Unknown vector encoding.");
+        }
+
         if (!(TombstoneRebuildFraction is > 0 and <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(TombstoneRebuildFraction), TombstoneRebuildFraction, "Must be in (0, 1].");
@@ -101,8 +112,14 @@ internal sealed partial class PartitionIndex : IDisposable
     /// <summary>True once the index searches an HNSW graph rather than scanning.</summary>
     public bool IsGraph => _graph.IsLinked;
 
+    /// <summary>The kernel family scoring this partition: <c>native</c> or <c>managed</c> (reported in stats).</summary>
+    public string KernelFamily => _graph.Scorer.Family;
+
     /// <summary>Nodes currently marked deleted but not yet compacted away.</summary>
     public int TombstoneCount => _graph.DeletedCount;
+
+    /// <summary>Nodes the current generation's quantised codes were calibrated on; 0 for float32 or before the first calibration.</summary>
+    internal int CalibratedCount => _graph.CalibratedCount;
 
     /// <summary>Native arenas of this index still allocated (current ones plus retired ones that readers still pin).</summary>
     internal long LiveArenas => _ledger.Live;
@@ -372,6 +389,7 @@ internal sealed partial class PartitionIndex : IDisposable
         options.Validate();
         var ledger = new ArenaLedger();
         var graph = HnswGraph.ReadSnapshot(stream, options.Dimensions, options.M, options.EfConstruction, options.Seed, ledger);
+        graph.ConfigureEncoding(options.Encoding, VectorScorers.For(options.ForceManagedKernels));
         var ids = new Dictionary<long, uint>(graph.NodeCount - graph.DeletedCount);
         for (var i = 0; i < graph.NodeCount; i++)
         {
@@ -384,6 +402,10 @@ internal sealed partial class PartitionIndex : IDisposable
         }
 
         var index = new PartitionIndex(options, graph, ids, ledger);
+
+        // Codes are not part of the snapshot (they are derived from the vectors): a restored graph is calibrated on every
+        // node it holds and encoded before it is shared, so its first search already runs on codes.
+        index.RefreshCodes(graph);
         lock (index._gate)
         {
             // A flat snapshot above the limit (written while a promotion was running) is promoted again here.
@@ -431,8 +453,12 @@ internal sealed partial class PartitionIndex : IDisposable
         _stopping.Dispose();
     }
 
-    private HnswGraph NewGraph(int capacity) =>
-        new(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity, _ledger);
+    private HnswGraph NewGraph(int capacity)
+    {
+        var graph = new HnswGraph(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity, _ledger);
+        graph.ConfigureEncoding(Options.Encoding, VectorScorers.For(Options.ForceManagedKernels));
+        return graph;
+    }
 
     /// <summary>Points the key at its new node, then retires the node it replaces.</summary>
     private static void Publish(Dictionary<long, uint> ids, long key, uint id, HnswGraph graph)

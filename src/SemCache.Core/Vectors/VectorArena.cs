@@ -10,17 +10,13 @@ namespace SemCache.Vectors;
 /// <remarks>
 /// An arena never moves. Growing copies into a larger arena that is then published; readers that still hold
 /// the old one keep reading a consistent (slightly stale) copy. The native blocks are reference counted: the
-/// owning graph holds one reference, every search in flight one more (<see cref="TryAcquire"/>). Retiring the
+/// owning graph holds one reference, every search in flight one more (<see cref="PinnedMemory.TryAcquire"/>). Retiring the
 /// arena (<see cref="Dispose"/>, after growth or when its generation is swapped out) drops the owner's reference,
-/// and the blocks are freed by whoever lets go last, never by a finalizer and never under a reader. That is
-/// what lets searches run without taking any lock.
+/// and the blocks are freed by whoever lets go last, never by a finalizer and never under a reader (see
+/// <see cref="PinnedMemory"/>). That is what lets searches run without taking any lock.
 /// </remarks>
-internal sealed unsafe class VectorArena : IDisposable
+internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
 {
-    private readonly ArenaLedger? _ledger;
-    private int _references = 1;
-    private int _ownerReleased;
-
     public VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger = null)
         : this(capacity, stride, linkStride, ledger, clearFrom: 0)
     {
@@ -28,8 +24,8 @@ internal sealed unsafe class VectorArena : IDisposable
 
     /// <summary>Allocates; the native blocks are zeroed from slot <paramref name="clearFrom"/> on (growth overwrites the slots below).</summary>
     private VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger, int clearFrom)
+        : base(ledger)
     {
-        _ledger = ledger;
         Capacity = Math.Max(capacity, 1);
         Stride = stride;
         LinkStride = linkStride;
@@ -49,7 +45,6 @@ internal sealed unsafe class VectorArena : IDisposable
         Deleted = new byte[Capacity];
         Locks = new int[Capacity];
         Upper = new uint[]?[Capacity];
-        _ledger?.OnAllocated();
     }
 
     public int Capacity { get; }
@@ -93,7 +88,7 @@ internal sealed unsafe class VectorArena : IDisposable
     /// <summary>A larger arena holding copies of the first <paramref name="count"/> nodes.</summary>
     public VectorArena Grow(int newCapacity, int count)
     {
-        var next = new VectorArena(newCapacity, Stride, LinkStride, _ledger, clearFrom: count);
+        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, clearFrom: count);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
         Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
         Array.Copy(Keys, next.Keys, count);
@@ -103,49 +98,13 @@ internal sealed unsafe class VectorArena : IDisposable
         return next;
     }
 
-    /// <summary>True once the native blocks are gone (every reference, the owner's included, was released).</summary>
-    public bool IsFreed => Volatile.Read(ref _references) == 0;
-
-    /// <summary>
-    /// Pins the native blocks for a reader; false once they were freed (the reader must then look for the arena
-    /// that replaced this one). Every success must be paired with one <see cref="Release"/>.
-    /// </summary>
-    public bool TryAcquire()
-    {
-        var seen = Volatile.Read(ref _references);
-        while (seen > 0)
-        {
-            var witnessed = Interlocked.CompareExchange(ref _references, seen + 1, seen);
-            if (witnessed == seen)
-            {
-                return true;
-            }
-
-            seen = witnessed;
-        }
-
-        // Zero is final: a freed arena is never revived.
-        return false;
-    }
-
-    /// <summary>Drops one reference; the last one frees the native blocks.</summary>
-    public void Release()
-    {
-        if (Interlocked.Decrement(ref _references) == 0)
-        {
-            NativeMemory.AlignedFree(Vectors);
-            NativeMemory.AlignedFree(Links);
-            GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
-            _ledger?.OnFreed();
-        }
-    }
-
     /// <summary>Retires the arena: drops the owner's reference (once); readers still pinning it finish first.</summary>
-    public void Dispose()
+    public void Dispose() => ReleaseOwner();
+
+    protected override void Free()
     {
-        if (Interlocked.Exchange(ref _ownerReleased, 1) == 0)
-        {
-            Release();
-        }
+        NativeMemory.AlignedFree(Vectors);
+        NativeMemory.AlignedFree(Links);
+        GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
     }
 }

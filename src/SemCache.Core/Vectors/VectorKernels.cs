@@ -1,7 +1,9 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SemCache.Vectors;
 
@@ -138,6 +140,101 @@ internal static class VectorKernels
         }
 
         return sum;
+    }
+
+    /// <summary>The int8 dot-product path this process uses when the native kernels do not serve.</summary>
+    public static string Int8Path =>
+        Avx512BW.IsSupported ? "Avx512BW" : Avx2.IsSupported ? "Avx2" : "Scalar";
+
+    /// <summary>The Hamming path: <see cref="BitOperations.PopCount(ulong)"/> is one <c>popcnt</c> where the CPU has it.</summary>
+    public static string HammingPath => Popcnt.X64.IsSupported ? "Popcnt" : "Scalar";
+
+    /// <summary>
+    /// Exact dot product of two int8 vectors (elements in [-127, 127]). Bytes are widened to int16 and multiplied
+    /// pairwise into int32 (<c>vpmaddwd</c>), which cannot overflow; .NET has no 512-bit VNNI, which is what the
+    /// native kernel adds.
+    /// </summary>
+    public static unsafe int DotInt8(sbyte* x, sbyte* y, int length)
+    {
+        var i = 0;
+        var sum = 0;
+        if (Avx512BW.IsSupported && length >= 32)
+        {
+            var acc0 = Vector512<int>.Zero;
+            var acc1 = Vector512<int>.Zero;
+            for (; i + 64 <= length; i += 64)
+            {
+                acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(x + i)), Avx512BW.ConvertToVector512Int16(Vector256.Load(y + i)));
+                acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(x + i + 32)), Avx512BW.ConvertToVector512Int16(Vector256.Load(y + i + 32)));
+            }
+
+            for (; i + 32 <= length; i += 32)
+            {
+                acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(x + i)), Avx512BW.ConvertToVector512Int16(Vector256.Load(y + i)));
+            }
+
+            sum = Vector512.Sum(acc0 + acc1);
+        }
+        else if (Avx2.IsSupported && length >= 16)
+        {
+            var acc0 = Vector256<int>.Zero;
+            var acc1 = Vector256<int>.Zero;
+            for (; i + 32 <= length; i += 32)
+            {
+                acc0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(x + i)), Avx2.ConvertToVector256Int16(Vector128.Load(y + i)));
+                acc1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(x + i + 16)), Avx2.ConvertToVector256Int16(Vector128.Load(y + i + 16)));
+            }
+
+            for (; i + 16 <= length; i += 16)
+            {
+                acc0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(x + i)), Avx2.ConvertToVector256Int16(Vector128.Load(y + i)));
+            }
+
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+
+        for (; i < length; i++)
+        {
+            sum += x[i] * y[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>The plain int8 loop: the reference of the tests.</summary>
+    internal static unsafe int DotInt8Scalar(sbyte* x, sbyte* y, int length)
+    {
+        var sum = 0;
+        for (var i = 0; i < length; i++)
+        {
+            sum += x[i] * y[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>Hamming distance of two bit vectors of <paramref name="words"/> 64-bit words.</summary>
+    public static unsafe int Hamming(ulong* x, ulong* y, int words)
+    {
+        var sum = 0;
+        var i = 0;
+
+        // Four independent counts: popcnt has a 3-cycle latency and one chain would serialise on it.
+        int s1 = 0, s2 = 0, s3 = 0;
+        for (; i + 4 <= words; i += 4)
+        {
+            sum += BitOperations.PopCount(x[i] ^ y[i]);
+            s1 += BitOperations.PopCount(x[i + 1] ^ y[i + 1]);
+            s2 += BitOperations.PopCount(x[i + 2] ^ y[i + 2]);
+            s3 += BitOperations.PopCount(x[i + 3] ^ y[i + 3]);
+        }
+
+        for (; i < words; i++)
+        {
+            sum += BitOperations.PopCount(x[i] ^ y[i]);
+        }
+
+        return sum + s1 + s2 + s3;
     }
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed class ConcurrencyTests
 
         var writer = Task.Run(() =>
         {
+            // Start once a reader runs: on a busy machine the writer could otherwise finish before any reader was
+            // scheduled, and the searches this test is about would not happen at all.
+            SpinWait.SpinUntil(() => Interlocked.Read(ref searches) > 0, TimeSpan.FromSeconds(30));
             var random = new Random(32);
             for (var op = 0; op < 4000; op++)
             {

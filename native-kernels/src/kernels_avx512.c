@@ -1,0 +1,151 @@
+/* AVX-512 variants: float32 (AVX-512F), int8 (AVX-512 VNNI vpdpbusd on 512-bit registers) and Hamming
+ * (AVX-512 VPOPCNTDQ vpopcntq): the instructions .NET does not expose. Tails use masked loads, so every
+ * row is read exactly to `dims` and never beyond. */
+#include "internal.h"
+
+#if SCK_X86
+#include <immintrin.h>
+
+#define SCK_AVX512F __attribute__((target("avx512f,avx512vl,fma")))
+#define SCK_AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define SCK_AVX512POPCNT __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+
+/* Four rows per step share each query load, and their four horizontal sums are folded together
+ * (two rows per 512-bit add at each halving) instead of four separate reductions. The last 1-3 rows
+ * go through the same code with the missing rows aliased to the first, so a row's sum never depends
+ * on its position in the batch (a gathered batch and a contiguous one give identical floats). */
+SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, float* out)
+{
+    const int32_t tail = dims & 15;
+    const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1u);
+    for (int64_t i = 0; i < count; i += 4) {
+        const int64_t left = count - i;
+        const float* r0 = SCK_ROW(rows, ids, i, stride);
+        const float* r1 = left > 1 ? SCK_ROW(rows, ids, i + 1, stride) : r0;
+        const float* r2 = left > 2 ? SCK_ROW(rows, ids, i + 2, stride) : r0;
+        const float* r3 = left > 3 ? SCK_ROW(rows, ids, i + 3, stride) : r0;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        int32_t d = 0;
+        for (; d + 16 <= dims; d += 16) {
+            __m512 qv = _mm512_loadu_ps(q + d);
+            a0 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r0 + d), a0);
+            a1 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r1 + d), a1);
+            a2 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r2 + d), a2);
+            a3 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r3 + d), a3);
+        }
+        if (tail != 0) {
+            __m512 qv = _mm512_maskz_loadu_ps(tail_mask, q + d);
+            a0 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r0 + d), a0);
+            a1 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r1 + d), a1);
+            a2 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r2 + d), a2);
+            a3 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail_mask, r3 + d), a3);
+        }
+        /* 512 -> 256: [a0 lo+hi | a1 lo+hi] and [a2 | a3]. */
+        __m512 s01 = _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, 0x44), _mm512_shuffle_f32x4(a0, a1, 0xEE));
+        __m512 s23 = _mm512_add_ps(_mm512_shuffle_f32x4(a2, a3, 0x44), _mm512_shuffle_f32x4(a2, a3, 0xEE));
+        /* 256 -> 128: lanes [a0 a1 a2 a3], four floats each. */
+        __m512 s = _mm512_add_ps(_mm512_shuffle_f32x4(s01, s23, 0x88), _mm512_shuffle_f32x4(s01, s23, 0xDD));
+        /* 128 -> 1 within each 128-bit lane, then pick lane sums. */
+        s = _mm512_add_ps(s, _mm512_permute_ps(s, 0x4E));
+        s = _mm512_add_ps(s, _mm512_permute_ps(s, 0xB1));
+        __m128 lane = _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), s));
+        if (left >= 4) {
+            _mm_storeu_ps(out + i, lane);
+        } else {
+            _mm_mask_storeu_ps(out + i, (__mmask8)((1u << left) - 1u), lane);
+        }
+    }
+}
+
+/* vpdpbusd multiplies unsigned by signed bytes. The query's sign is moved onto the row (a masked
+ * 0 - r where q < 0) and |q| is the unsigned operand; with |q|, |r| <= 127 nothing overflows and the
+ * int32 sums are exact, equal to the scalar variant's. The query's |q| and sign mask are computed once
+ * per 64-byte chunk of the query (hoisted out of the row loop for the common 384-d case). */
+SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
+{
+    enum { MAX_CHUNKS = 16 };
+    const int32_t chunks = (dims + 63) / 64;
+    const int32_t tail = dims & 63;
+    const __mmask64 tail_mask = tail == 0 ? ~(__mmask64)0 : (((__mmask64)1 << tail) - 1);
+    if (chunks > MAX_CHUNKS) {
+        /* Longer than 1024 dims: recompute the query's form per row (still exact, slightly slower). */
+        for (int64_t i = 0; i < count; i++) {
+            const int8_t* r = SCK_ROW(rows, ids, i, stride);
+            __m512i acc = _mm512_setzero_si512();
+            for (int32_t c = 0; c < chunks; c++) {
+                __mmask64 m = c == chunks - 1 ? tail_mask : ~(__mmask64)0;
+                __m512i qv = _mm512_maskz_loadu_epi8(m, q + c * 64);
+                __m512i rv = _mm512_maskz_loadu_epi8(m, r + c * 64);
+                __mmask64 neg = _mm512_movepi8_mask(qv);
+                rv = _mm512_mask_sub_epi8(rv, neg, _mm512_setzero_si512(), rv);
+                acc = _mm512_dpbusd_epi32(acc, _mm512_abs_epi8(qv), rv);
+            }
+            out[i] = _mm512_reduce_add_epi32(acc);
+        }
+        return;
+    }
+
+    __m512i qabs[MAX_CHUNKS];
+    __mmask64 qneg[MAX_CHUNKS];
+    for (int32_t c = 0; c < chunks; c++) {
+        __mmask64 m = c == chunks - 1 ? tail_mask : ~(__mmask64)0;
+        __m512i qv = _mm512_maskz_loadu_epi8(m, q + c * 64);
+        qabs[c] = _mm512_abs_epi8(qv);
+        qneg[c] = _mm512_movepi8_mask(qv);
+    }
+
+    const __m512i zero = _mm512_setzero_si512();
+    int64_t i = 0;
+    /* Two rows at a time: independent accumulator chains hide vpdpbusd's latency. */
+    for (; i + 2 <= count; i += 2) {
+        const int8_t* r0 = SCK_ROW(rows, ids, i, stride);
+        const int8_t* r1 = SCK_ROW(rows, ids, i + 1, stride);
+        __m512i acc0 = zero, acc1 = zero;
+        int32_t c = 0;
+        for (; c < chunks - 1; c++) {
+            __m512i v0 = _mm512_loadu_si512((const void*)(r0 + c * 64));
+            __m512i v1 = _mm512_loadu_si512((const void*)(r1 + c * 64));
+            acc0 = _mm512_dpbusd_epi32(acc0, qabs[c], _mm512_mask_sub_epi8(v0, qneg[c], zero, v0));
+            acc1 = _mm512_dpbusd_epi32(acc1, qabs[c], _mm512_mask_sub_epi8(v1, qneg[c], zero, v1));
+        }
+        __m512i v0 = _mm512_maskz_loadu_epi8(tail_mask, r0 + c * 64);
+        __m512i v1 = _mm512_maskz_loadu_epi8(tail_mask, r1 + c * 64);
+        acc0 = _mm512_dpbusd_epi32(acc0, qabs[c], _mm512_mask_sub_epi8(v0, qneg[c], zero, v0));
+        acc1 = _mm512_dpbusd_epi32(acc1, qabs[c], _mm512_mask_sub_epi8(v1, qneg[c], zero, v1));
+        out[i] = _mm512_reduce_add_epi32(acc0);
+        out[i + 1] = _mm512_reduce_add_epi32(acc1);
+    }
+    for (; i < count; i++) {
+        const int8_t* r = SCK_ROW(rows, ids, i, stride);
+        __m512i acc = zero;
+        int32_t c = 0;
+        for (; c < chunks - 1; c++) {
+            __m512i v = _mm512_loadu_si512((const void*)(r + c * 64));
+            acc = _mm512_dpbusd_epi32(acc, qabs[c], _mm512_mask_sub_epi8(v, qneg[c], zero, v));
+        }
+        __m512i v = _mm512_maskz_loadu_epi8(tail_mask, r + c * 64);
+        acc = _mm512_dpbusd_epi32(acc, qabs[c], _mm512_mask_sub_epi8(v, qneg[c], zero, v));
+        out[i] = _mm512_reduce_add_epi32(acc);
+    }
+}
+
+SCK_AVX512POPCNT void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows, const uint32_t* ids, int64_t count, int32_t words, int64_t stride, int32_t* out)
+{
+    const int32_t tail = words & 7;
+    const __mmask8 tail_mask = (__mmask8)((1u << tail) - 1u);
+    for (int64_t i = 0; i < count; i++) {
+        const uint64_t* r = SCK_ROW(rows, ids, i, stride);
+        __m512i acc = _mm512_setzero_si512();
+        int32_t w = 0;
+        for (; w + 8 <= words; w += 8) {
+            __m512i x = _mm512_xor_si512(_mm512_loadu_si512((const void*)(q + w)), _mm512_loadu_si512((const void*)(r + w)));
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+        }
+        if (tail != 0) {
+            __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(tail_mask, q + w), _mm512_maskz_loadu_epi64(tail_mask, r + w));
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+        }
+        out[i] = (int32_t)_mm512_reduce_add_epi64(acc);
+    }
+}
+#endif

@@ -1,0 +1,62 @@
+using System.Numerics;
+using SemCache.Vectors;
+using Xunit.Abstractions;
+
+namespace SemCache.Tests.Vectors;
+
+/// <summary>The managed int8 and Hamming kernels (the fallbacks of every encoding) against plain loops, in every CI mode.</summary>
+[Trait("Category", "Kernels")]
+public sealed unsafe class ManagedQuantizedKernelsTests(ITestOutputHelper output)
+{
+    public static TheoryData<int> Sizes => new() { 1, 7, 383, 384, 385, (6 * 512) + 7 };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Managed_int8_dot_product_equals_the_plain_loop(int dims)
+    {
+        var random = new Random(dims);
+        var x = Enumerable.Range(0, dims).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+        var y = Enumerable.Range(0, dims).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+        var extreme = Enumerable.Range(0, dims).Select(i => (sbyte)(i % 2 == 0 ? -127 : 127)).ToArray();
+        var expected = 0;
+        var expectedExtreme = 0;
+        for (var i = 0; i < dims; i++)
+        {
+            expected += x[i] * y[i];
+            expectedExtreme += extreme[i] * extreme[i];
+        }
+
+        fixed (sbyte* px = x, py = y, pe = extreme)
+        {
+            Assert.Equal(expected, VectorKernels.DotInt8(px, py, dims));
+            Assert.Equal(expectedExtreme, VectorKernels.DotInt8(pe, pe, dims));
+        }
+
+        output.WriteLine($"managed int8 path: {VectorKernels.Int8Path}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Managed_hamming_distance_counts_every_differing_bit(int words)
+    {
+        var random = new Random(words);
+        var x = Enumerable.Range(0, words).Select(_ => (ulong)random.NextInt64() ^ ((ulong)random.Next() << 40)).ToArray();
+        var y = Enumerable.Range(0, words).Select(_ => (ulong)random.NextInt64()).ToArray();
+        var expected = 0;
+        for (var w = 0; w < words; w++)
+        {
+            for (var b = 0; b < 64; b++)
+            {
+                expected += (int)(((x[w] ^ y[w]) >> b) & 1);
+            }
+        }
+
+        fixed (ulong* px = x, py = y)
+        {
+            Assert.Equal(expected, VectorKernels.Hamming(px, py, words));
+            Assert.Equal(0, VectorKernels.Hamming(px, px, words));
+        }
+
+        output.WriteLine($"managed Hamming path: {VectorKernels.HammingPath}; {BitOperations.PopCount(ulong.MaxValue)} bits per word");
+    }
+}
