@@ -121,15 +121,20 @@ internal sealed partial class SemanticCache
         && record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
         && string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal);
 
-    private async ValueTask<CacheLookupResult?> SemanticAsync(CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A batch lookup passes the candidates it already found (<paramref name="found"/>, best first,
+    /// <paramref name="foundCount"/> of them) so that it decides through this same code.
+    /// </remarks>
+    private async ValueTask<CacheLookupResult?> SemanticAsync(
+        CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken, VectorHit[]? found = null, int foundCount = 0)
     {
         if (keys.Tenant is null || !_partitions.TryGetValue(keys.PartitionKey, out var partition)) { return null; }
         var threshold = request.MinSimilarity ?? _options.SimilarityThreshold;
         var k = _options.MaxCandidates;
-        var hits = ArrayPool<VectorHit>.Shared.Rent(k);
+        var hits = found ?? ArrayPool<VectorHit>.Shared.Rent(k);
         try
         {
-            var n = partition.Index.Search(vector, hits.AsSpan(0, k));
+            var n = found is null ? partition.Index.Search(vector, hits.AsSpan(0, k)) : foundCount;
             PromptAnalysis? queryAnalysis = null;
             List<string>? vetoes = null;
             var best = n > 0 ? hits[0].Similarity : 0f;
@@ -210,7 +215,7 @@ internal sealed partial class SemanticCache
         }
         finally
         {
-            ArrayPool<VectorHit>.Shared.Return(hits);
+            if (found is null) { ArrayPool<VectorHit>.Shared.Return(hits); }
         }
     }
 
@@ -430,7 +435,12 @@ internal sealed partial class SemanticCache
         }
 
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
-        var v = embeddings[0].Vector.Span;
+        return ToUnitVector(embeddings[0].Vector.Span);
+    }
+
+    /// <summary>Checks and normalises one embedding the generator returned.</summary>
+    private float[] ToUnitVector(ReadOnlySpan<float> v)
+    {
         if (v.Length != _options.Dimensions)
         {
             throw new InvalidOperationException(
