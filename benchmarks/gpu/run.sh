@@ -21,7 +21,8 @@
 # Sizes come from the environment; --small sets the dry-run sizes used on machines without a GPU:
 #   GPU_CHECK_ROWS (1000000) GPU_CHECK_DIMS (384) GPU_CHECK_QUERIES (1,64,1024) GPU_CHECK_SECONDS (3)
 #   GPU_CHECK_CPU_QUERIES (256: the CPU scan is timed and checked on at most this many queries)
-#   GPU_CHECK_ACCELERATOR (cuda | auto | ilgpu-cpu)   GPU_CHECK_EMBED_PROVIDER (cuda | cpu)
+#   GPU_CHECK_ACCELERATOR (cuda | auto | ilgpu-cpu)   GPU_CHECK_ENCODING (full | half | "full half")
+#   GPU_CHECK_EMBED_PROVIDER (cuda | cpu)
 #   GPU_CHECK_EMBED_LIMIT (1024) GPU_CHECK_EMBED_ROUNDS (3) GPU_CHECK_PARITY_SENTENCES (1000)
 #   GPU_CHECK_OUT (a file that also receives the JSON lines)
 #   GPU_CHECK_NO_SDK=1 (ignore an installed SDK: tries the bundle path on a machine that has one)
@@ -38,7 +39,7 @@ if [ "${1:-}" = "--small" ]; then
 fi
 rows=${GPU_CHECK_ROWS:-1000000}; dims=${GPU_CHECK_DIMS:-384}; queries=${GPU_CHECK_QUERIES:-1,64,1024}
 seconds=${GPU_CHECK_SECONDS:-3}; cpu_queries=${GPU_CHECK_CPU_QUERIES:-256}; accelerator=${GPU_CHECK_ACCELERATOR:-cuda}
-embed_provider=${GPU_CHECK_EMBED_PROVIDER:-cuda}; embed_limit=${GPU_CHECK_EMBED_LIMIT:-1024}
+encodings=${GPU_CHECK_ENCODING:-full}; embed_provider=${GPU_CHECK_EMBED_PROVIDER:-cuda}; embed_limit=${GPU_CHECK_EMBED_LIMIT:-1024}
 embed_rounds=${GPU_CHECK_EMBED_ROUNDS:-3}; parity_sentences=${GPU_CHECK_PARITY_SENTENCES:-1000}
 
 emit() { # one JSON line to stdout (and GPU_CHECK_OUT)
@@ -116,13 +117,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work" ${bundle:+"$bundle"}' EXIT
 
 # --- ILGPU similarity against the CPU exact scan --------------------------------------------
-echo "run.sh: similarity, N=$rows x $dims, Q=$queries, accelerator $accelerator" >&2
-if ! "$dotnet_bin" "$bench" similarity --rows "$rows" --dims "$dims" --queries "$queries" --seconds "$seconds" \
-     --cpu-queries "$cpu_queries" --accelerator "$accelerator" >"$work/similarity.jsonl" 2>"$work/similarity.err"; then
-  cat "$work/similarity.err" >&2
-  error_line ilgpu_similarity "$(tail -5 "$work/similarity.err")"
-fi
-while IFS= read -r line; do emit "$line"; done <"$work/similarity.jsonl"
+for encoding in $encodings; do
+  echo "run.sh: similarity, N=$rows x $dims, Q=$queries, accelerator $accelerator, encoding $encoding" >&2
+  if ! "$dotnet_bin" "$bench" similarity --rows "$rows" --dims "$dims" --queries "$queries" --seconds "$seconds" \
+       --cpu-queries "$cpu_queries" --accelerator "$accelerator" --encoding "$encoding" >"$work/similarity.jsonl" 2>"$work/similarity.err"; then
+    cat "$work/similarity.err" >&2
+    error_line ilgpu_similarity "$encoding: $(tail -5 "$work/similarity.err")"
+  fi
+  while IFS= read -r line; do emit "$line"; done <"$work/similarity.jsonl"
+done
 
 # --- the embedder: bench-embed on CUDA and on this CPU, then parity ------------------------
 "$dotnet_bin" "$bench" sentences --count "$parity_sentences" --output "$work/sentences.txt"

@@ -13,11 +13,28 @@ public enum GpuAcceleratorKind
     IlgpuCpu,
 }
 
+/// <summary>How matrices are held on the device.</summary>
+public enum GpuVectorEncoding
+{
+    /// <summary>float32: exact similarities, 4 bytes a component.</summary>
+    FullPrecision,
+
+    /// <summary>
+    /// float16: half the device memory and traffic. The device selects more candidates than asked
+    /// for and the host re-scores them in float32, so the results are the float32 ones unless a
+    /// true best row falls out of the widened float16 candidate list.
+    /// </summary>
+    HalfPrecision,
+}
+
 /// <summary>Options of the ILGPU batch similarity scorer.</summary>
 public sealed class GpuScorerOptions
 {
     /// <summary>The accelerator. Default <see cref="GpuAcceleratorKind.Auto"/>.</summary>
     public GpuAcceleratorKind Accelerator { get; set; } = GpuAcceleratorKind.Auto;
+
+    /// <summary>How matrices are held on the device. Default <see cref="GpuVectorEncoding.FullPrecision"/>.</summary>
+    public GpuVectorEncoding Encoding { get; set; } = GpuVectorEncoding.FullPrecision;
 
     /// <summary>
     /// Most bytes the scorer holds on the device: resident copies of matrices plus work buffers.
@@ -45,6 +62,11 @@ public sealed class GpuScorerOptions
         if (!Enum.IsDefined(Accelerator))
         {
             throw new ArgumentOutOfRangeException(nameof(Accelerator), Accelerator, "Unknown accelerator kind.");
+        }
+
+        if (!Enum.IsDefined(Encoding))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Encoding), Encoding, "Unknown encoding.");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(MaxDeviceBytes, nameof(MaxDeviceBytes));

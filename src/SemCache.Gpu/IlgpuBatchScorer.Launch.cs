@@ -31,6 +31,11 @@ internal sealed partial class IlgpuBatchScorer
     private void Launch(DeviceCopy copy, VectorMatrix matrix, ReadOnlySpan<float> queries, int queryCount, Span<ScoredRow> results, Span<int> counts)
     {
         var k = results.Length / queryCount;
+
+        // float16 scores are only good enough to choose candidates: the device keeps more of them
+        // and the host re-scores those in float32 (see Rescore).
+        var half = copy.Rows16 is not null;
+        var deviceK = half ? Math.Min(MaxK, (2 * k) + 16) : k;
         var stride = matrix.Stride;
         var dims = matrix.Dimensions;
         var rows = copy.Uploaded;
@@ -43,56 +48,81 @@ internal sealed partial class IlgpuBatchScorer
             var byScratch = _options.ScratchBytes / sizeof(float) / qn / SegmentLength * SegmentLength;
             var blockRows = (int)Math.Max(SegmentLength, Math.Min(byScratch, RoundUp(Math.Max(rows, 1), SegmentLength)));
             var maxSegments = (blockRows + SegmentLength - 1) / SegmentLength;
-            EnsureScratch((long)qn * stride, (long)qn * blockRows, (long)qn * maxSegments * k);
+            EnsureScratch((long)qn * stride, (long)qn * blockRows, (long)qn * maxSegments * deviceK);
 
             var padded = new float[qn * stride];
             for (var i = 0; i < qn; i++) { queries.Slice((qStart + i) * dims, dims).CopyTo(padded.AsSpan(i * stride)); }
             ((ArrayView<float>)_queries!.View).SubView(0, padded.Length).CopyFromCPU(padded);
 
-            var merged = results.Slice(qStart * k, qn * k);
-            var mergedCounts = counts.Slice(qStart, qn);
+            var merged = half ? new ScoredRow[qn * deviceK] : results.Slice(qStart * k, qn * k);
+            var mergedCounts = half ? new int[qn] : counts.Slice(qStart, qn);
             mergedCounts.Clear();
-            var columns = new int[qn * maxSegments * k];
+            var columns = new int[qn * maxSegments * deviceK];
             var scores = new float[columns.Length];
             for (var blockStart = 0; blockStart < rows; blockStart += blockRows)
             {
                 var br = Math.Min(blockRows, rows - blockStart);
                 var segments = (br + SegmentLength - 1) / SegmentLength;
-                _scoreTile(
-                    new KernelConfig(
-                        new Index2D((br + tile - 1) / tile, (qn + tile - 1) / tile),
-                        new Index2D(_tileThreads, _tileThreads),
-                        SharedMemoryConfig.RequestDynamic<float>(SimilarityKernels.TileSharedFloats(_tileThreads))),
-                    _queries.View,
-                    copy.Rows.View,
-                    copy.Retired.View,
-                    _scores!.View,
-                    stride,
-                    qn,
-                    blockStart,
-                    br,
-                    rows);
+                var config = new KernelConfig(
+                    new Index2D((br + tile - 1) / tile, (qn + tile - 1) / tile),
+                    new Index2D(_tileThreads, _tileThreads),
+                    SharedMemoryConfig.RequestDynamic<float>(SimilarityKernels.TileSharedFloats(_tileThreads)));
+                if (half)
+                {
+                    _scoreTile16(config, _queries.View, new Float16Rows(copy.Rows16!.View), copy.Retired.View, _scores!.View, stride, qn, blockStart, br, rows);
+                }
+                else
+                {
+                    _scoreTile32(config, _queries.View, new Float32Rows(copy.Rows32!.View), copy.Retired.View, _scores!.View, stride, qn, blockStart, br, rows);
+                }
+
                 _topK(
                     new KernelConfig(new Index2D(segments, qn), new Index2D(_topKThreads, 1)),
-                    _scores.View,
+                    _scores!.View,
                     _candidateColumns!.View,
                     _candidateScores!.View,
                     br,
                     SegmentLength,
-                    k);
+                    deviceK);
                 _accelerator.Synchronize();
 
-                var n = qn * segments * k;
+                var n = qn * segments * deviceK;
                 ((ArrayView<int>)_candidateColumns.View).SubView(0, n).CopyToCPU(columns.AsSpan(0, n));
                 ((ArrayView<float>)_candidateScores.View).SubView(0, n).CopyToCPU(scores.AsSpan(0, n));
                 for (var q = 0; q < qn; q++)
                 {
-                    var best = merged.Slice(q * k, k);
-                    for (var c = q * segments * k; c < (q + 1) * segments * k; c++)
+                    var best = merged.Slice(q * deviceK, deviceK);
+                    for (var c = q * segments * deviceK; c < (q + 1) * segments * deviceK; c++)
                     {
                         if (columns[c] >= 0) { Insert(best, ref mergedCounts[q], new ScoredRow(blockStart + columns[c], scores[c])); }
                     }
                 }
+            }
+
+            if (half)
+            {
+                Rescore(matrix, queries, qStart, qn, merged, mergedCounts, deviceK, results, counts);
+            }
+        }
+    }
+
+    /// <summary>Re-scores the float16 candidates of each query in float32, with the engine's kernel, and keeps the best k.</summary>
+    private static unsafe void Rescore(
+        VectorMatrix matrix, ReadOnlySpan<float> queries, int qStart, int qn, ReadOnlySpan<ScoredRow> candidates, ReadOnlySpan<int> candidateCounts, int deviceK, Span<ScoredRow> results, Span<int> counts)
+    {
+        var k = results.Length / counts.Length;
+        var graph = matrix.Graph;
+        var dims = matrix.Dimensions;
+        for (var q = 0; q < qn; q++)
+        {
+            var padded = SearchScratch.Current.PrepareQuery(queries.Slice((qStart + q) * dims, dims), graph.Stride);
+            var best = results.Slice((qStart + q) * k, k);
+            ref var count = ref counts[qStart + q];
+            count = 0;
+            for (var c = 0; c < candidateCounts[q]; c++)
+            {
+                var row = candidates[(q * deviceK) + c].Row;
+                Insert(best, ref count, new ScoredRow(row, graph.ExactSimilarity(padded, (uint)row)));
             }
         }
     }

@@ -34,11 +34,22 @@ internal sealed partial class IlgpuBatchScorer
     /// <summary>Device memory the work buffers may take at most, kept free of resident copies.</summary>
     private long ScratchReserve => _options.ScratchBytes + (_options.ScratchBytes / 4);
 
-    private sealed class DeviceCopy(WeakReference<VectorMatrix> owner, MemoryBuffer1D<float, Stride1D.Dense> rows, MemoryBuffer1D<byte, Stride1D.Dense> retired, int capacity) : IDisposable
+    /// <summary>Bytes of one row component on the device.</summary>
+    private int ComponentBytes => _options.Encoding == GpuVectorEncoding.HalfPrecision ? 2 : sizeof(float);
+
+    /// <summary>A matrix on the device: its rows in float32 or float16 (one of the two buffers), and the retired marks.</summary>
+    private sealed class DeviceCopy(
+        WeakReference<VectorMatrix> owner,
+        MemoryBuffer1D<float, Stride1D.Dense>? rows32,
+        MemoryBuffer1D<ILGPU.Half, Stride1D.Dense>? rows16,
+        MemoryBuffer1D<byte, Stride1D.Dense> retired,
+        int capacity) : IDisposable
     {
         public WeakReference<VectorMatrix> Owner { get; } = owner;
 
-        public MemoryBuffer1D<float, Stride1D.Dense> Rows { get; } = rows;
+        public MemoryBuffer1D<float, Stride1D.Dense>? Rows32 { get; } = rows32;
+
+        public MemoryBuffer1D<ILGPU.Half, Stride1D.Dense>? Rows16 { get; } = rows16;
 
         public MemoryBuffer1D<byte, Stride1D.Dense> Retired { get; } = retired;
 
@@ -52,13 +63,14 @@ internal sealed partial class IlgpuBatchScorer
 
         public long LastUse { get; set; }
 
-        public long Bytes => Rows.LengthInBytes + Retired.LengthInBytes;
+        public long Bytes => (Rows32?.LengthInBytes ?? 0) + (Rows16?.LengthInBytes ?? 0) + Retired.LengthInBytes;
 
         public bool Holds(VectorMatrix matrix) => Owner.TryGetTarget(out var m) && ReferenceEquals(m, matrix);
 
         public void Dispose()
         {
-            Rows.Dispose();
+            Rows32?.Dispose();
+            Rows16?.Dispose();
             Retired.Dispose();
         }
     }
@@ -93,15 +105,19 @@ internal sealed partial class IlgpuBatchScorer
                 }
             }
 
+            var half = _options.Encoding == GpuVectorEncoding.HalfPrecision;
             var grown = new DeviceCopy(
                 new WeakReference<VectorMatrix>(matrix),
-                _accelerator.Allocate1D<float>((long)capacity * stride),
+                half ? null : _accelerator.Allocate1D<float>((long)capacity * stride),
+                half ? _accelerator.Allocate1D<ILGPU.Half>((long)capacity * stride) : null,
                 _accelerator.Allocate1D<byte>(capacity),
                 capacity);
             if (copy is not null)
             {
                 // The rows already there move on the device; only new rows cross the bus.
-                grown.Rows.View.SubView(0, (long)copy.Uploaded * stride).CopyFrom(copy.Rows.View.SubView(0, (long)copy.Uploaded * stride));
+                var length = (long)copy.Uploaded * stride;
+                if (half) { grown.Rows16!.View.SubView(0, length).CopyFrom(copy.Rows16!.View.SubView(0, length)); }
+                else { grown.Rows32!.View.SubView(0, length).CopyFrom(copy.Rows32!.View.SubView(0, length)); }
                 grown.Uploaded = copy.Uploaded;
                 Drop(copy);
             }
@@ -118,7 +134,7 @@ internal sealed partial class IlgpuBatchScorer
     /// <summary>Drops least recently used copies (never <paramref name="keep"/>) until a copy of <paramref name="capacity"/> rows fits.</summary>
     private bool MakeRoom(DeviceCopy? keep, int capacity, int stride)
     {
-        var need = ((long)capacity * stride * sizeof(float)) + capacity;
+        var need = ((long)capacity * stride * ComponentBytes) + capacity;
         while (ResidentBytes - (keep?.Bytes ?? 0) + need + ScratchReserve > MaxDeviceBytes)
         {
             DeviceCopy? oldest = null;
@@ -148,6 +164,7 @@ internal sealed partial class IlgpuBatchScorer
         if (copy.Uploaded < rows)
         {
             var staging = ArrayPool<float>.Shared.Rent(Math.Min(rows - copy.Uploaded, UploadRows) * stride);
+            var halves = copy.Rows16 is null ? null : ArrayPool<ILGPU.Half>.Shared.Rent(staging.Length);
             try
             {
                 for (var first = copy.Uploaded; first < rows; first += UploadRows)
@@ -155,12 +172,20 @@ internal sealed partial class IlgpuBatchScorer
                     var n = Math.Min(UploadRows, rows - first);
                     var span = staging.AsSpan(0, n * stride);
                     matrix.CopyRows(first, span);
-                    ((ArrayView<float>)copy.Rows.View).SubView((long)first * stride, (long)n * stride).CopyFromCPU(span);
+                    if (halves is null)
+                    {
+                        ((ArrayView<float>)copy.Rows32!.View).SubView((long)first * stride, (long)n * stride).CopyFromCPU(span);
+                        continue;
+                    }
+
+                    for (var i = 0; i < span.Length; i++) { halves[i] = (ILGPU.Half)span[i]; }
+                    ((ArrayView<ILGPU.Half>)copy.Rows16!.View).SubView((long)first * stride, (long)n * stride).CopyFromCPU(halves.AsSpan(0, span.Length));
                 }
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(staging);
+                if (halves is not null) { ArrayPool<ILGPU.Half>.Shared.Return(halves); }
             }
 
             _rowsUploaded += rows - copy.Uploaded;

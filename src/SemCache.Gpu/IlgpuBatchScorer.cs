@@ -22,7 +22,8 @@ internal sealed partial class IlgpuBatchScorer : IGpuBatchScorer
     private readonly ILogger _logger;
     private readonly int _tileThreads;
     private readonly int _topKThreads;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, int, int, int, int, int> _scoreTile;
+    private readonly Action<KernelConfig, ArrayView<float>, Float32Rows, ArrayView<byte>, ArrayView<float>, int, int, int, int, int> _scoreTile32;
+    private readonly Action<KernelConfig, ArrayView<float>, Float16Rows, ArrayView<byte>, ArrayView<float>, int, int, int, int, int> _scoreTile16;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int> _topK;
     private long _deviceCalls;
     private long _cpuFallbacks;
@@ -43,7 +44,8 @@ internal sealed partial class IlgpuBatchScorer : IGpuBatchScorer
         _tileThreads = groupLimit >= 256 && accelerator.AcceleratorType == AcceleratorType.Cuda ? 16 : 4;
         _topKThreads = Math.Min(accelerator.AcceleratorType == AcceleratorType.Cuda ? 256 : 16, groupLimit);
         _topKThreads -= _topKThreads % accelerator.WarpSize;
-        _scoreTile = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, int, int, int, int, int>(SimilarityKernels.ScoreTile);
+        _scoreTile32 = accelerator.LoadStreamKernel<ArrayView<float>, Float32Rows, ArrayView<byte>, ArrayView<float>, int, int, int, int, int>(SimilarityKernels.ScoreTile);
+        _scoreTile16 = accelerator.LoadStreamKernel<ArrayView<float>, Float16Rows, ArrayView<byte>, ArrayView<float>, int, int, int, int, int>(SimilarityKernels.ScoreTile);
         _topK = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int>(SimilarityKernels.TopKSegment);
     }
 
@@ -132,7 +134,7 @@ internal sealed partial class IlgpuBatchScorer : IGpuBatchScorer
             var resident = Resident(matrix);
             if (resident is null)
             {
-                Log.TooLargeForDevice(_logger, (long)matrix.RowCount * matrix.Stride * sizeof(float), MaxDeviceBytes);
+                Log.TooLargeForDevice(_logger, (long)matrix.RowCount * matrix.Stride * ComponentBytes, MaxDeviceBytes);
                 return false;
             }
 

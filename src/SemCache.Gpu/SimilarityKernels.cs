@@ -15,7 +15,8 @@ namespace SemCache.Gpu;
 /// shuffles, the warps' winners meet in shared memory, and the winner is knocked out (-inf).</item>
 /// </list>
 /// The host merges the segments' candidates; each segment's top k is exact, so the merge is too.
-/// Ties go to the lower row everywhere, the order of the engine's CPU scan.
+/// Ties go to the lower row everywhere, the order of the engine's CPU scan. The rows are read through
+/// <see cref="IDeviceRows"/>, so one kernel serves float32 and float16 copies.
 /// </summary>
 internal static class SimilarityKernels
 {
@@ -36,9 +37,9 @@ internal static class SimilarityKernels
     /// blockRows; -inf for rows at or past rowEnd and for retired rows. Grid: (ceil(blockRows / 4T),
     /// ceil(queryCount / 4T)); group: (T, T); dynamic shared memory: <see cref="TileSharedFloats"/>.
     /// </summary>
-    public static void ScoreTile(
+    public static void ScoreTile<TRows>(
         ArrayView<float> queries,
-        ArrayView<float> rows,
+        TRows rows,
         ArrayView<byte> retired,
         ArrayView<float> scores,
         int stride,
@@ -46,6 +47,7 @@ internal static class SimilarityKernels
         int blockStart,
         int blockRows,
         int rowEnd)
+        where TRows : struct, IDeviceRows
     {
         var t = Group.DimX;
         var tile = PerThread * t;
@@ -75,7 +77,7 @@ internal static class SimilarityKernels
                 var q = q0 + i;
                 qs[(i * (Step + 1)) + kk] = q < queryCount ? queries[((long)q * stride) + k0 + kk] : 0f;
                 var r = blockStart + c0 + i;
-                vs[(i * (Step + 1)) + kk] = c0 + i < blockRows && r < rowEnd ? rows[((long)r * stride) + k0 + kk] : 0f;
+                vs[(i * (Step + 1)) + kk] = c0 + i < blockRows && r < rowEnd ? rows.Read(((long)r * stride) + k0 + kk) : 0f;
             }
 
             Group.Barrier();
@@ -206,4 +208,26 @@ internal static class SimilarityKernels
             Group.Barrier();
         }
     }
+}
+
+/// <summary>How the tile kernel reads a row component from a device copy (float32 or float16).</summary>
+internal interface IDeviceRows
+{
+    float Read(long index);
+}
+
+/// <summary>A float32 copy: exact similarities.</summary>
+internal readonly struct Float32Rows(ArrayView<float> view) : IDeviceRows
+{
+    public ArrayView<float> View { get; } = view;
+
+    public float Read(long index) => View[index];
+}
+
+/// <summary>A float16 copy: half the memory and traffic; the host re-scores the candidates in float32.</summary>
+internal readonly struct Float16Rows(ArrayView<ILGPU.Half> view) : IDeviceRows
+{
+    public ArrayView<ILGPU.Half> View { get; } = view;
+
+    public float Read(long index) => (float)View[index];
 }

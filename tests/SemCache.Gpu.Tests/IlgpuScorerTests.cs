@@ -62,6 +62,31 @@ public sealed class IlgpuScorerTests
     }
 
     [Fact]
+    public void Half_precision_copies_take_half_the_rows_memory_and_return_the_float32_top_k_after_rescoring()
+    {
+        using var matrix = VectorMatrix.FromRows(TestVectors.Clustered(1500, Dims, seed: 16), Dims);
+        var queries = TestVectors.Clustered(9, Dims, seed: 17);
+        using var full = CpuAccelerator();
+        using var half = (IGpuBatchScorer)GpuBatchScorers.Open(new GpuScorerOptions
+        {
+            Accelerator = GpuAcceleratorKind.IlgpuCpu,
+            Encoding = GpuVectorEncoding.HalfPrecision,
+            MinRows = 0,
+            MaxDeviceBytes = 64L << 20,
+            ScratchBytes = 1L << 20,
+        });
+
+        var expected = Score(BatchSimilarityScorers.Cpu, matrix, queries);
+        var fromHalf = Score(half, matrix, queries);
+        AssertSame(expected, Score(full, matrix, queries));
+        AssertSame(expected, fromHalf);
+
+        // Re-scored on the host with the engine's kernel: the very same numbers, not just close ones.
+        Assert.Equal(expected.Rows, fromHalf.Rows);
+        Assert.True(half.GetStats().DeviceBytes < full.GetStats().DeviceBytes);
+    }
+
+    [Fact]
     public void Equal_similarities_keep_the_lower_row_first_as_the_cpu_scan_does()
     {
         // Every row repeated three times: ties everywhere, across segments and blocks.

@@ -27,7 +27,8 @@ internal static class SimilarityBench
         var cpuQueries = new Option<int>("--cpu-queries") { Description = "Most queries the CPU scan is timed on (its cost is linear in Q); also the queries checked against the GPU.", DefaultValueFactory = _ => 256 };
         var accelerator = new Option<string>("--accelerator") { Description = "cuda, auto or ilgpu-cpu.", DefaultValueFactory = _ => "cuda" };
         var scratch = new Option<long>("--scratch-mib") { Description = "Similarity block memory per launch, MiB.", DefaultValueFactory = _ => 4096 };
-        var command = new Command("similarity", "ILGPU batch similarity vs the CPU exact scan.") { rows, dims, queries, k, seconds, cpuQueries, accelerator, scratch };
+        var encoding = new Option<string>("--encoding") { Description = "full (float32) or half (float16 on the device, float32 re-score on the host).", DefaultValueFactory = _ => "full" };
+        var command = new Command("similarity", "ILGPU batch similarity vs the CPU exact scan.") { rows, dims, queries, k, seconds, cpuQueries, accelerator, scratch, encoding };
         command.SetAction(parse =>
         {
             var kind = parse.GetValue(accelerator) switch
@@ -36,6 +37,12 @@ internal static class SimilarityBench
                 "auto" => GpuAcceleratorKind.Auto,
                 "ilgpu-cpu" => GpuAcceleratorKind.IlgpuCpu,
                 var other => throw new ArgumentException($"--accelerator must be cuda, auto or ilgpu-cpu (was {other})."),
+            };
+            var precision = parse.GetValue(encoding) switch
+            {
+                "full" => GpuVectorEncoding.FullPrecision,
+                "half" => GpuVectorEncoding.HalfPrecision,
+                var other => throw new ArgumentException($"--encoding must be full or half (was {other})."),
             };
             var n = parse.GetValue(rows);
             var d = parse.GetValue(dims);
@@ -48,12 +55,12 @@ internal static class SimilarityBench
             using var matrix = VectorMatrix.FromRows(RandomUnit(n, d, seed: 1), d);
             var allQueries = RandomUnit(counts.Max(), d, seed: 2);
             Console.Error.WriteLine($"similarity: {n} x {d} matrix ready in {clock.Elapsed.TotalSeconds:0.0} s");
-            var scorer = GpuBatchScorers.Open(new GpuScorerOptions { Accelerator = kind, MinRows = 0, ScratchBytes = parse.GetValue(scratch) << 20 });
+            var scorer = GpuBatchScorers.Open(new GpuScorerOptions { Accelerator = kind, Encoding = precision, MinRows = 0, ScratchBytes = parse.GetValue(scratch) << 20 });
             try
             {
                 foreach (var q in counts)
                 {
-                    Measure(scorer, matrix, allQueries.AsSpan(0, q * d), q, topK, minSeconds, Math.Min(q, cpuLimit));
+                    Measure(scorer, matrix, allQueries.AsSpan(0, q * d), q, topK, minSeconds, Math.Min(q, cpuLimit), parse.GetValue(encoding)!);
                 }
             }
             finally
@@ -66,7 +73,7 @@ internal static class SimilarityBench
         return command;
     }
 
-    private static void Measure(IBatchSimilarityScorer gpu, VectorMatrix matrix, ReadOnlySpan<float> queries, int q, int k, double minSeconds, int cpuQ)
+    private static void Measure(IBatchSimilarityScorer gpu, VectorMatrix matrix, ReadOnlySpan<float> queries, int q, int k, double minSeconds, int cpuQ, string encoding)
     {
         var results = new ScoredRow[q * k];
         var counts = new int[q];
@@ -103,6 +110,7 @@ internal static class SimilarityBench
             json.WriteStartObject();
             json.WriteString("figure", "ilgpu_similarity");
             json.WriteString("accelerator", gpu.Accelerator);
+            json.WriteString("encoding", encoding);
             json.WriteNumber("queries", q);
             json.WriteNumber("rows", matrix.RowCount);
             json.WriteNumber("dims", matrix.Dimensions);
