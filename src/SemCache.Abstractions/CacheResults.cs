@@ -119,6 +119,15 @@ public sealed record CacheStats
     /// </summary>
     public IReadOnlyDictionary<string, long>? PartitionKernels { get; init; }
 
+    /// <summary>
+    /// Where batch lookups compute similarity (<c>cpu</c>, <c>ilgpu-cuda:&lt;device&gt;</c>,
+    /// <c>ilgpu-cpu</c>), or null when the cache does not say (a remote cache).
+    /// </summary>
+    public string? BatchAccelerator { get; init; }
+
+    /// <summary>Bytes the batch similarity scorer holds on its device (copies of partitions; 0 on the CPU).</summary>
+    public long BatchDeviceBytes { get; init; }
+
     /// <summary>Hit rate over all lookups (0 when there were none).</summary>
     public double HitRate => Lookups == 0 ? 0 : (double)(ExactHits + SemanticHits) / Lookups;
 }

@@ -14,6 +14,16 @@ public interface ISemanticCache
     /// <summary>Looks a prompt up: exact match first, then a verified semantic match.</summary>
     ValueTask<CacheLookupResult> LookupAsync(CacheLookupRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Looks many prompts up in one call (evaluation, warm-up, offline pipelines). Each result is
+    /// the one <see cref="LookupAsync"/> would give for the same request at the same moment (same
+    /// scope, verifier and ambiguity rules); prompts are embedded in batches and, where a batch
+    /// similarity scorer is configured, searched together. Results come back in request order.
+    /// The whole batch is validated before anything runs: one invalid request refuses the batch,
+    /// with an <see cref="ArgumentException"/> naming its position (<c>requests[3].Prompt</c>).
+    /// </summary>
+    ValueTask<IReadOnlyList<CacheLookupResult>> LookupBatchAsync(IReadOnlyList<CacheLookupRequest> requests, CancellationToken cancellationToken = default);
+
     /// <summary>Stores an answer. An entry with the same scope, context and prompt is replaced.</summary>
     ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default);
 

@@ -11,6 +11,7 @@ root.Subcommands.Add(CacheCommands.Lookup());
 root.Subcommands.Add(CacheCommands.Stats());
 root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
+root.Subcommands.Add(ReembedCommand.Create());
 root.Subcommands.Add(EvalPairsCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalTrafficCommand.Create());

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SemCache.Engine;
 using SemCache.Storage;
+using SemCache.Vectors;
 using SemCache.Verification;
 
 namespace SemCache;
@@ -16,7 +17,8 @@ public static class SemanticCacheEngine
     /// Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any invalid option,
     /// and <see cref="InvalidOperationException"/> when no embedder is given and requests do not bring vectors.
     /// <paramref name="verifier"/> sets the verifier's rules (all on by default); <paramref name="rescorer"/>,
-    /// when given, re-scores borderline candidates (see <see cref="SemanticCacheOptions.RescoreBand"/>).
+    /// when given, re-scores borderline candidates (see <see cref="SemanticCacheOptions.RescoreBand"/>);
+    /// <paramref name="batchScorer"/> computes the similarities of batch lookups (the CPU when null).
     /// </summary>
     public static IEmbeddedSemanticCache Open(
         SemanticCacheOptions options,
@@ -25,7 +27,8 @@ public static class SemanticCacheEngine
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
         VerifierOptions? verifier = null,
-        ICandidateRescorer? rescorer = null)
+        ICandidateRescorer? rescorer = null,
+        IBatchSimilarityScorer? batchScorer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         SemanticCache.ThrowIfUnusable(options, embedder);
@@ -34,7 +37,7 @@ public static class SemanticCacheEngine
         var store = OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage"));
         try
         {
-            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer);
+            return new SemanticCache(options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer, batchScorer);
         }
         catch
         {

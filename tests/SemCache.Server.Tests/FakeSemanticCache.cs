@@ -92,6 +92,18 @@ internal sealed class FakeSemanticCache(int dimensions = 8) : ISemanticCache
         }
     }
 
+    public async ValueTask<IReadOnlyList<CacheLookupResult>> LookupBatchAsync(IReadOnlyList<CacheLookupRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new CacheLookupResult[requests.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = await LookupAsync(requests[i], cancellationToken);
+        }
+
+        return results;
+    }
+
     public ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -152,6 +152,8 @@ public sealed class LimitsTests
     {
         public ValueTask<CacheLookupResult> LookupAsync(CacheLookupRequest request, CancellationToken cancellationToken = default) => throw exception;
 
+        public ValueTask<IReadOnlyList<CacheLookupResult>> LookupBatchAsync(IReadOnlyList<CacheLookupRequest> requests, CancellationToken cancellationToken = default) => throw exception;
+
         public ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default) => throw exception;
 
         public ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(CacheLookupRequest request, Func<CancellationToken, ValueTask<CacheFill>> factory, CancellationToken cancellationToken = default) => throw exception;

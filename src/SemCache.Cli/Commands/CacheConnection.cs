@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SemCache.Client;
@@ -14,9 +15,10 @@ internal sealed class CacheConnection : IAsyncDisposable
 {
     private readonly IAsyncDisposable _owner;
 
-    private CacheConnection(ISemanticCache cache, IAsyncDisposable owner, string tenant, bool remote)
+    private CacheConnection(ISemanticCache cache, IAsyncDisposable owner, string tenant, bool remote, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
     {
         Cache = cache;
+        Embedder = embedder;
         _owner = owner;
         Tenant = tenant;
         IsRemote = remote;
@@ -28,6 +30,9 @@ internal sealed class CacheConnection : IAsyncDisposable
     public string Tenant { get; }
 
     public bool IsRemote { get; }
+
+    /// <summary>The embedded engine's embedder (null for a server, or when requests bring their vectors): for batch embedding.</summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? Embedder { get; }
 
     public sealed record Options(Option<string?> Server, Option<string?> Key, Option<string> Data, Option<string> Tenant);
 
@@ -62,7 +67,8 @@ internal sealed class CacheConnection : IAsyncDisposable
         services.AddLogging();
         SemCacheServer.AddEmbeddedEngine(services, configuration);
         var provider = services.BuildServiceProvider();
-        return new CacheConnection(provider.GetRequiredService<ISemanticCache>(), provider, tenant, remote: false);
+        return new CacheConnection(
+            provider.GetRequiredService<ISemanticCache>(), provider, tenant, remote: false, provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
     }
 
     /// <summary>The --server address, or null for the embedded store.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SemCache;
 using SemCache.Engine;
+using SemCache.Vectors;
 using SemCache.Verification;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -40,7 +41,8 @@ public static class SemanticCacheServiceCollectionExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<IMeterFactory>(),
             sp.GetRequiredService<IOptions<VerifierOptions>>().Value,
-            sp.GetService<ICandidateRescorer>()));
+            sp.GetService<ICandidateRescorer>(),
+            sp.GetService<IBatchSimilarityScorer>()));
         services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
         services.AddPrefixCache();
         return new SemanticCacheBuilder(services);

@@ -121,23 +121,37 @@ internal sealed partial class SemanticCache
         && record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
         && string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal);
 
-    private async ValueTask<CacheLookupResult?> SemanticAsync(CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A batch lookup passes the candidates it already found (<paramref name="found"/>, best first,
+    /// <paramref name="foundCount"/> of them) so that it decides through this same code.
+    /// </remarks>
+    private async ValueTask<CacheLookupResult?> SemanticAsync(
+        CacheLookupRequest request, RequestKeys keys, float[] vector, long now, CancellationToken cancellationToken, VectorHit[]? found = null, int foundCount = 0)
     {
         if (keys.Tenant is null || !_partitions.TryEnter(keys.PartitionKey, out var partition)) { return null; }
         var threshold = request.MinSimilarity ?? _options.SimilarityThreshold;
         var k = _options.MaxCandidates;
-        var hits = ArrayPool<VectorHit>.Shared.Rent(k);
+        var hits = found ?? ArrayPool<VectorHit>.Shared.Rent(k);
         try
         {
             int n;
-            try
+            if (found is not null)
             {
-                n = partition.Index.Search(vector, hits.AsSpan(0, k));
-            }
-            finally
-            {
-                // The lease covers the search only: candidates are then read by id from the store.
+                // A batch lookup searched already (under its own lease); this call only decides.
                 _partitions.Exit(partition);
+                n = foundCount;
+            }
+            else
+            {
+                try
+                {
+                    n = partition.Index.Search(vector, hits.AsSpan(0, k));
+                }
+                finally
+                {
+                    // The lease covers the search only: candidates are then read by id from the store.
+                    _partitions.Exit(partition);
+                }
             }
 
             PromptAnalysis? queryAnalysis = null;
@@ -220,7 +234,7 @@ internal sealed partial class SemanticCache
         }
         finally
         {
-            ArrayPool<VectorHit>.Shared.Return(hits);
+            if (found is null) { ArrayPool<VectorHit>.Shared.Return(hits); }
         }
     }
 
@@ -440,7 +454,12 @@ internal sealed partial class SemanticCache
         }
 
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
-        var v = embeddings[0].Vector.Span;
+        return ToUnitVector(embeddings[0].Vector.Span);
+    }
+
+    /// <summary>Checks and normalises one embedding the generator returned.</summary>
+    private float[] ToUnitVector(ReadOnlySpan<float> v)
+    {
         if (v.Length != _options.Dimensions)
         {
             throw new InvalidOperationException(

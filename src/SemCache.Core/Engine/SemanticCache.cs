@@ -33,6 +33,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly SemCacheTelemetry _telemetry;
     private readonly VectorIndexOptions _indexOptions;
     private readonly string? _indexDirectory;
+    private readonly IBatchSimilarityScorer _batchScorer;
 
     private readonly Lock _gate = new();
     private readonly Lock _snapshotGate = new();
@@ -60,7 +61,8 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
         VerifierOptions? verifierOptions = null,
-        ICandidateRescorer? rescorer = null)
+        ICandidateRescorer? rescorer = null,
+        IBatchSimilarityScorer? batchScorer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -73,6 +75,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         _validator = new RequestValidator(options);
         _verifier = new PromptVerifier(verifierOptions ?? new VerifierOptions());
         _rescorer = rescorer;
+        _batchScorer = batchScorer ?? BatchSimilarityScorers.Cpu;
         _telemetry = new SemCacheTelemetry(meterFactory, () => _entries.Count, () => Interlocked.Read(ref _totalBytes));
         _indexOptions = new VectorIndexOptions
         {
@@ -92,6 +95,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         SnapshotsLoaded = Recover();
         Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, SnapshotsLoaded);
         Log.Kernels(_logger, VectorScorers.Describe(), options.VectorEncoding);
+        Log.BatchScorer(_logger, _batchScorer.Accelerator);
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 

@@ -50,6 +50,27 @@ internal sealed class CacheEntryRecord
     /// <summary>L2-normalised embedding, or null when the entry is exact-only.</summary>
     public float[]? Vector { get; init; }
 
+    /// <summary>A copy with another vector (re-embedding); every other field is kept, the id included.</summary>
+    public CacheEntryRecord WithVector(float[]? vector) => new()
+    {
+        Id = Id,
+        Tenant = Tenant,
+        ScopeFingerprint = ScopeFingerprint,
+        ContextFingerprint = ContextFingerprint,
+        PartitionKey = PartitionKey,
+        ExactKey = ExactKey,
+        Prompt = Prompt,
+        Response = Response,
+        EarlierResponses = EarlierResponses,
+        Tags = Tags,
+        CreatedUtcTicks = CreatedUtcTicks,
+        ExpiresUtcTicks = ExpiresUtcTicks,
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        Cost = Cost,
+        Vector = vector,
+    };
+
     /// <summary>Bytes the entry accounts for in capacity limits.</summary>
     public long SizeInBytes =>
         96 + ((Prompt.Length + Response.Length) * 2L) + EarlierResponses.Sum(r => 24L + r.Length * 2L) + (Vector?.Length * 4L ?? 0) + Tenant.Length * 2L

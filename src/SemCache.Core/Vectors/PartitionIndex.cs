@@ -109,6 +109,9 @@ internal sealed partial class PartitionIndex : IDisposable
     /// <summary>Live vectors.</summary>
     public int Count => Volatile.Read(ref _live);
 
+    /// <summary>The current generation, for batch scorers (see <see cref="VectorMatrix"/>); a rebuild publishes a new one.</summary>
+    internal HnswGraph Graph => _graph;
+
     /// <summary>True once the index searches an HNSW graph rather than scanning.</summary>
     public bool IsGraph => _graph.IsLinked;
 
@@ -475,7 +478,7 @@ internal sealed partial class PartitionIndex : IDisposable
     /// While a key is being replaced both its nodes are live for an instant; a search that sees both keeps the
     /// better one. k is small, so the quadratic pass costs less than any set.
     /// </summary>
-    private static int DropRepeatedKeys(Span<VectorHit> hits)
+    internal static int DropRepeatedKeys(Span<VectorHit> hits)
     {
         var kept = 0;
         for (var i = 0; i < hits.Length; i++)

@@ -49,21 +49,58 @@ internal sealed class SemanticCacheService(
             limits.Check(request.Requests[i], $"requests[{i}]");
         }
 
-        // Concurrent, so the engine can micro-batch the embeddings of the whole call.
-        var pending = new Task<CacheLookupResult>[request.Requests.Count];
-        for (var i = 0; i < pending.Length; i++)
+        // One engine call: it embeds the prompts in batches and scores them together.
+        var lookups = new CacheLookupRequest[request.Requests.Count];
+        for (var i = 0; i < lookups.Length; i++)
         {
-            pending[i] = LookupWithinDeadline(ProtoMapping.FromProto(request.Requests[i], tenant), context);
+            lookups[i] = ProtoMapping.FromProto(request.Requests[i], tenant);
         }
 
-        var results = await Task.WhenAll(pending);
+        var started = Stopwatch.GetTimestamp();
+        var results = await WithinDeadline(
+            token => cache.LookupBatchAsync(lookups, token),
+            () => Enumerable.Repeat(CacheLookupResult.Miss(reasons: DeadlineReason), lookups.Length).ToArray(),
+            context);
+        var elapsed = Stopwatch.GetElapsedTime(started) / Math.Max(1, results.Count);
         var response = new V1.LookupBatchResponse();
         foreach (var result in results)
         {
+            dashboard.RecordLookup(result, elapsed);
+            metrics.RecordLookup(result.Kind);
             response.Results.Add(ProtoMapping.ToProto(result));
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> within the caller's deadline less a margin; when the budget runs
+    /// out the answer is <paramref name="onDeadline"/> (misses with reason <c>deadline</c>).
+    /// </summary>
+    private async Task<T> WithinDeadline<T>(Func<CancellationToken, ValueTask<T>> run, Func<T> onDeadline, ServerCallContext context)
+    {
+        if (context.Deadline == DateTime.MaxValue)
+        {
+            return await run(context.CancellationToken);
+        }
+
+        var budget = context.Deadline - DateTime.UtcNow - _deadlineMargin;
+        if (budget <= TimeSpan.Zero)
+        {
+            return onDeadline();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        timeout.CancelAfter(budget);
+        try
+        {
+            return await run(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested
+            && (!context.CancellationToken.IsCancellationRequested || DateTime.UtcNow >= context.Deadline - _deadlineMargin))
+        {
+            return onDeadline();
+        }
     }
 
     public override async Task<V1.StoreResponse> Store(V1.StoreRequest request, ServerCallContext context)
@@ -148,34 +185,10 @@ internal sealed class SemanticCacheService(
     private async Task<CacheLookupResult> LookupWithinDeadline(CacheLookupRequest request, ServerCallContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        CacheLookupResult result;
-        if (context.Deadline == DateTime.MaxValue)
-        {
-            result = await cache.LookupAsync(request, context.CancellationToken);
-        }
-        else
-        {
-            var budget = context.Deadline - DateTime.UtcNow - _deadlineMargin;
-            if (budget <= TimeSpan.Zero)
-            {
-                result = CacheLookupResult.Miss(reasons: DeadlineReason);
-            }
-            else
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-                timeout.CancelAfter(budget);
-                try
-                {
-                    result = await cache.LookupAsync(request, timeout.Token);
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested
-                    && (!context.CancellationToken.IsCancellationRequested || DateTime.UtcNow >= context.Deadline - _deadlineMargin))
-                {
-                    result = CacheLookupResult.Miss(reasons: DeadlineReason);
-                }
-            }
-        }
-
+        var result = await WithinDeadline(
+            token => cache.LookupAsync(request, token),
+            static () => CacheLookupResult.Miss(reasons: DeadlineReason),
+            context);
         dashboard.RecordLookup(result, Stopwatch.GetElapsedTime(started));
         metrics.RecordLookup(result.Kind);
         return result;
