@@ -161,6 +161,13 @@ public sealed class SemanticCacheOptions
     /// <summary>Most tags per entry. Default 32.</summary>
     public int MaxTags { get; set; } = 32;
 
+    /// <summary>
+    /// A pricing file (JSON, the format of <see cref="PricingTable"/>) whose prices replace or extend the shipped
+    /// <see cref="PricingTable.Default"/> for money-saved figures and budgets. Read and validated at start: a missing or
+    /// invalid file fails the start with a message naming it. Null uses the shipped list prices.
+    /// </summary>
+    public string? PricingFile { get; set; }
+
     /// <summary>When true, prompts and responses may appear in logs. Default false.</summary>
     public bool LogSensitiveData { get; set; }
 }
