@@ -168,6 +168,16 @@ public sealed class SemanticCacheOptions
     /// </summary>
     public string? PricingFile { get; set; }
 
+    /// <summary>Spend budgets and hit-rate floors per tenant or feature (see <see cref="CacheBudget"/>). Validated at start.</summary>
+    public IList<CacheBudget> Budgets { get; } = [];
+
+    /// <summary>
+    /// Most (tenant, feature, model) lines cost accounting keeps. Feature and model names come from requests, so
+    /// they are bounded: beyond this many lines, new combinations are counted under feature and model
+    /// <c>(other)</c> of their tenant. Default 4,096.
+    /// </summary>
+    public int MaxCostLines { get; set; } = 4096;
+
     /// <summary>When true, prompts and responses may appear in logs. Default false.</summary>
     public bool LogSensitiveData { get; set; }
 }

@@ -20,12 +20,12 @@ internal sealed partial class SemanticCache
 
             // A tenant that has done nothing yet has zero of everything: not an error, and no
             // different from a tenant whose entries all expired.
-            return ValueTask.FromResult(_tenants.TryGetValue(tenant, out var state) ? StatsOf(state, countPartitions: true) : new CacheStats { Tenant = tenant });
+            return ValueTask.FromResult(WithCosts(_tenants.TryGetValue(tenant, out var state) ? StatsOf(state, countPartitions: true) : new CacheStats { Tenant = tenant }, tenant));
         }
 
         var total = new CacheStats();
         foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
-        return ValueTask.FromResult(total with { Partitions = _partitions.Values.Count(p => p.Index.Count > 0) });
+        return ValueTask.FromResult(WithCosts(total with { Partitions = _partitions.Values.Count(p => p.Index.Count > 0) }, null));
     }
 
     private static CacheStats Sum(CacheStats a, CacheStats b) => new()

@@ -73,6 +73,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         _verifier = new PromptVerifier(verifierOptions ?? new VerifierOptions());
         _rescorer = rescorer;
         _telemetry = new SemCacheTelemetry(meterFactory, () => _entries.Count, () => Interlocked.Read(ref _totalBytes));
+        _costs = OpenCosts(_logger, meterFactory);
         _indexOptions = new VectorIndexOptions
         {
             Dimensions = options.Dimensions,
@@ -176,6 +177,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             }
 
             _telemetry.Dispose();
+            _costs.Dispose();
             _shutdown.Dispose();
             foreach (var s in _storeStripes) { s.Dispose(); }
         }
