@@ -3,13 +3,11 @@ namespace SemCache;
 /// <summary>
 /// A spend budget and hit-rate floor for a tenant, a feature, or both, per time window. Crossing either logs a
 /// warning, sets the <c>semcache.budget.breached</c> metric to 1 and shows on the dashboard and in
-/// <see cref="CacheStats.Budgets"/>; the cache keeps serving (a budget alerts, it does not block).
+/// <see cref="CacheStats.Budgets"/>; the cache keeps serving (a budget alerts, it does not block). Budgets are named
+/// by their key in <see cref="SemanticCacheOptions.Budgets"/> (configuration: <c>SemCache:Budgets:NAME:MaxSpend</c>).
 /// </summary>
 public sealed class CacheBudget
 {
-    /// <summary>Name shown in alerts and used as the metric's <c>budget</c> tag. Required; letters, digits, '-', '_', '.'.</summary>
-    public string Name { get; set; } = string.Empty;
-
     /// <summary>The tenant the budget watches; null watches every tenant together.</summary>
     public string? Tenant { get; set; }
 

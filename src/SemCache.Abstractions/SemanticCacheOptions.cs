@@ -168,8 +168,12 @@ public sealed class SemanticCacheOptions
     /// </summary>
     public string? PricingFile { get; set; }
 
-    /// <summary>Spend budgets and hit-rate floors per tenant or feature (see <see cref="CacheBudget"/>). Validated at start.</summary>
-    public IList<CacheBudget> Budgets { get; } = [];
+    /// <summary>
+    /// Spend budgets and hit-rate floors per tenant or feature (see <see cref="CacheBudget"/>), by name: the name is the
+    /// metric's <c>budget</c> tag (1 to 64 ASCII letters, digits, '-', '_' or '.'). Keyed by name so that binding the
+    /// configuration twice sets the same budgets instead of adding copies. Validated at start.
+    /// </summary>
+    public IDictionary<string, CacheBudget> Budgets { get; } = new Dictionary<string, CacheBudget>(StringComparer.Ordinal);
 
     /// <summary>
     /// Most (tenant, feature, model) lines cost accounting keeps. Feature and model names come from requests, so

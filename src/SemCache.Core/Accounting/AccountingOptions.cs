@@ -22,21 +22,15 @@ internal static class AccountingOptions
             if (failure is not null) { yield return failure; }
         }
 
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < o.Budgets.Count; i++)
+        foreach (var (name, b) in o.Budgets)
         {
-            var b = o.Budgets[i];
-            var at = $"{P}{nameof(o.Budgets)}[{i}]";
-            if (b is null) { yield return at + " is null."; continue; }
-            if (string.IsNullOrEmpty(b.Name) || b.Name.Length > 64 || !b.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            var at = $"{P}{nameof(o.Budgets)}[{name}]";
+            if (string.IsNullOrEmpty(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             {
-                yield return at + $".Name must be 1 to 64 ASCII letters, digits, '-', '_' or '.' (was '{b.Name}').";
-            }
-            else if (!names.Add(b.Name))
-            {
-                yield return at + $".Name '{b.Name}' is used by another budget.";
+                yield return at + " is not a valid budget name: use 1 to 64 ASCII letters, digits, '-', '_' or '.'.";
             }
 
+            if (b is null) { yield return at + " is null."; continue; }
             if (b.MaxSpend is null && b.MinHitRate is null) { yield return at + " sets neither MaxSpend nor MinHitRate: it would never alert."; }
             if (b.MaxSpend is { } max && !(double.IsFinite(max) && max >= 0)) { yield return at + $".MaxSpend must be a finite, non-negative amount (was {max})."; }
             if (b.MinHitRate is { } floor && !(double.IsFinite(floor) && floor is >= 0 and <= 1)) { yield return at + $".MinHitRate must be from 0 to 1 (was {floor})."; }

@@ -76,7 +76,7 @@ internal sealed partial class CostLedger
     }
 
     /// <summary>A budget's current window and whether it has already alerted in it (one alert per crossing).</summary>
-    private sealed class BudgetState(CacheBudget budget)
+    private sealed class BudgetState(string name, CacheBudget budget)
     {
         private readonly Lock _gate = new();
         private long _window = -1;
@@ -85,6 +85,8 @@ internal sealed partial class CostLedger
         private long _hits;
         private bool _spendAlerted;
         private bool _hitRateAlerted;
+
+        public string Name { get; } = name;
 
         public CacheBudget Budget { get; } = budget;
 
@@ -120,7 +122,7 @@ internal sealed partial class CostLedger
                 Roll(now);
                 return new CacheBudgetStatus
                 {
-                    Name = Budget.Name,
+                    Name = Name,
                     Tenant = Budget.Tenant,
                     Feature = Budget.Feature,
                     WindowStart = new DateTimeOffset(_window * Budget.Window.Ticks, TimeSpan.Zero),

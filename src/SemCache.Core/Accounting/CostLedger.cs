@@ -45,7 +45,7 @@ internal sealed partial class CostLedger : IDisposable
         _maxLines = options.MaxCostLines;
         _logger = logger;
         _time = time;
-        _budgets = [.. options.Budgets.Select(b => new BudgetState(b))];
+        _budgets = [.. options.Budgets.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => new BudgetState(b.Key, b.Value))];
         for (var i = 0; i < _ring.Length; i++) { _ring[i] = new Bucket(); }
 
         // The engine's meter name: the server's OpenTelemetry registration exports it with the engine's instruments.
@@ -55,8 +55,8 @@ internal sealed partial class CostLedger : IDisposable
         _featureSpend = _meter.CreateCounter<double>("semcache.feature.spend", "{currency}", "Money the stored misses cost, by feature and model.");
         _budgetAlerts = _meter.CreateCounter<long>("semcache.budget.alerts", "{alert}", "Budget crossings (kind: spend or hit_rate).");
         _meter.CreateObservableGauge("semcache.budget.breached", BreachedMeasurements, "1", "1 while a budget's current window is over its spend or under its hit-rate floor, by budget and kind.");
-        _meter.CreateObservableGauge("semcache.budget.spend", () => _budgets.Select(b => new Measurement<double>(b.Snapshot(Now).Spend, Tag("budget", b.Budget.Name))), "{currency}", "Spend of the budget's current window.");
-        _meter.CreateObservableGauge("semcache.budget.hit_rate", () => _budgets.Select(b => new Measurement<double>(b.Snapshot(Now).HitRate, Tag("budget", b.Budget.Name))), "1", "Hit rate of the budget's current window.");
+        _meter.CreateObservableGauge("semcache.budget.spend", () => _budgets.Select(b => new Measurement<double>(b.Snapshot(Now).Spend, Tag("budget", b.Name))), "{currency}", "Spend of the budget's current window.");
+        _meter.CreateObservableGauge("semcache.budget.hit_rate", () => _budgets.Select(b => new Measurement<double>(b.Snapshot(Now).HitRate, Tag("budget", b.Name))), "1", "Hit rate of the budget's current window.");
     }
 
     public PricingTable Pricing { get; }
@@ -188,16 +188,16 @@ internal sealed partial class CostLedger : IDisposable
     {
         if (crossed.Spend)
         {
-            _budgetAlerts.Add(1, Tag("budget", budget.Budget.Name), Tag("kind", "spend"));
+            _budgetAlerts.Add(1, Tag("budget", budget.Name), Tag("kind", "spend"));
             var s = budget.Snapshot(Now);
-            Log.SpendExceeded(_logger, budget.Budget.Name, s.Spend, budget.Budget.MaxSpend ?? 0, Pricing.Currency, budget.Budget.Window);
+            Log.SpendExceeded(_logger, budget.Name, s.Spend, budget.Budget.MaxSpend ?? 0, Pricing.Currency, budget.Budget.Window);
         }
 
         if (crossed.HitRate)
         {
-            _budgetAlerts.Add(1, Tag("budget", budget.Budget.Name), Tag("kind", "hit_rate"));
+            _budgetAlerts.Add(1, Tag("budget", budget.Name), Tag("kind", "hit_rate"));
             var s = budget.Snapshot(Now);
-            Log.HitRateBelowFloor(_logger, budget.Budget.Name, s.HitRate, budget.Budget.MinHitRate ?? 0, s.Lookups);
+            Log.HitRateBelowFloor(_logger, budget.Name, s.HitRate, budget.Budget.MinHitRate ?? 0, s.Lookups);
         }
     }
 
@@ -207,8 +207,8 @@ internal sealed partial class CostLedger : IDisposable
         foreach (var budget in _budgets)
         {
             var s = budget.Snapshot(now);
-            if (budget.Budget.MaxSpend is not null) { yield return new Measurement<long>(s.SpendExceeded ? 1 : 0, Tag("budget", budget.Budget.Name), Tag("kind", "spend")); }
-            if (budget.Budget.MinHitRate is not null) { yield return new Measurement<long>(s.HitRateBelowFloor ? 1 : 0, Tag("budget", budget.Budget.Name), Tag("kind", "hit_rate")); }
+            if (budget.Budget.MaxSpend is not null) { yield return new Measurement<long>(s.SpendExceeded ? 1 : 0, Tag("budget", budget.Name), Tag("kind", "spend")); }
+            if (budget.Budget.MinHitRate is not null) { yield return new Measurement<long>(s.HitRateBelowFloor ? 1 : 0, Tag("budget", budget.Name), Tag("kind", "hit_rate")); }
         }
     }
 

@@ -60,7 +60,7 @@ public sealed class CostAccountingTests : IDisposable
     [Fact]
     public async Task Crossing_a_spend_budget_raises_the_alert_metric_until_the_window_ends()
     {
-        await using var cache = Open(o => o.Budgets.Add(new CacheBudget { Name = "support-daily", Tenant = "t1", Feature = "support", MaxSpend = 0.01, Window = TimeSpan.FromDays(1) }));
+        await using var cache = Open(o => o.Budgets.Add("support-daily", new CacheBudget { Tenant = "t1", Feature = "support", MaxSpend = 0.01, Window = TimeSpan.FromDays(1) }));
         using var metrics = new MetricsProbe(_meters);
 
         for (var i = 0; i < 2; i++) { await cache.StoreAsync(Store("t1", $"question {i}", Acme, "support", new CacheUsage(1_000, 250, 0))); }
@@ -84,7 +84,7 @@ public sealed class CostAccountingTests : IDisposable
     [Fact]
     public async Task A_hit_rate_under_the_floor_alerts_only_once_enough_lookups_were_seen()
     {
-        await using var cache = Open(o => o.Budgets.Add(new CacheBudget { Name = "floor", MinHitRate = 0.5, MinLookups = 4 }));
+        await using var cache = Open(o => o.Budgets.Add("floor", new CacheBudget { MinHitRate = 0.5, MinLookups = 4 }));
         using var metrics = new MetricsProbe(_meters);
         await cache.StoreAsync(Store("t1", "known question", Acme, null, null));
 
@@ -128,12 +128,12 @@ public sealed class CostAccountingTests : IDisposable
     {
         var e = Assert.Throws<OptionsValidationException>(() => TestCache.Create(o =>
         {
-            o.Budgets.Add(new CacheBudget { Name = "nothing" });
-            o.Budgets.Add(new CacheBudget { Name = "short", MaxSpend = 1, Window = TimeSpan.FromSeconds(5) });
+            o.Budgets.Add("nothing", new CacheBudget());
+            o.Budgets.Add("short", new CacheBudget { MaxSpend = 1, Window = TimeSpan.FromSeconds(5) });
         }));
 
-        Assert.Contains("Budgets[0] sets neither MaxSpend nor MinHitRate", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Budgets[1].Window", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Budgets[nothing] sets neither MaxSpend nor MinHitRate", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Budgets[short].Window", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
