@@ -36,6 +36,13 @@ public sealed record CacheLookupRequest
 
     /// <summary>Entries older than this are not served.</summary>
     public TimeSpan? MaxAge { get; init; }
+
+    /// <summary>
+    /// The application feature this call serves (e.g. <c>support-bot</c>, <c>summarise</c>), for cost accounting:
+    /// lookups, hits and money saved are counted per tenant, feature and model. Not part of the scope: two features
+    /// asking the same question in the same scope share the answer. At most 128 characters.
+    /// </summary>
+    public string? Feature { get; init; }
 }
 
 /// <summary>An answer to store.</summary>
@@ -67,6 +74,13 @@ public sealed record CacheStoreRequest
 
     /// <summary>What the answer cost to produce; drives savings figures and cost-aware eviction.</summary>
     public CacheUsage? Usage { get; init; }
+
+    /// <summary>
+    /// The application feature this call serves (e.g. <c>support-bot</c>, <c>summarise</c>), for cost accounting:
+    /// lookups, hits and money saved are counted per tenant, feature and model. Not part of the scope: two features
+    /// asking the same question in the same scope share the answer. At most 128 characters.
+    /// </summary>
+    public string? Feature { get; init; }
 }
 
 /// <summary>Tokens and money an answer cost to produce.</summary>

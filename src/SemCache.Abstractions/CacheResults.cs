@@ -130,4 +130,16 @@ public sealed record CacheStats
 
     /// <summary>Hit rate over all lookups (0 when there were none).</summary>
     public double HitRate => Lookups == 0 ? 0 : (double)(ExactHits + SemanticHits) / Lookups;
+
+    /// <summary>Currency of every money figure (the pricing table's).</summary>
+    public string Currency { get; init; } = "USD";
+
+    /// <summary>Lookups, hits and money per tenant, feature and model (embedded engine; empty from a server that does not report them).</summary>
+    public IReadOnlyList<CacheCostLine> Costs { get; init; } = [];
+
+    /// <summary>Budgets that watch this tenant (or every budget, for the whole cache), with their current window.</summary>
+    public IReadOnlyList<CacheBudgetStatus> Budgets { get; init; } = [];
+
+    /// <summary>Savings per interval, oldest first (the whole cache's, also in a tenant's stats).</summary>
+    public IReadOnlyList<CacheSavingsPoint> SavingsOverTime { get; init; } = [];
 }

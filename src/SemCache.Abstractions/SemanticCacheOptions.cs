@@ -188,6 +188,27 @@ public sealed class SemanticCacheOptions
     /// <summary>Most tags per entry. Default 32.</summary>
     public int MaxTags { get; set; } = 32;
 
+    /// <summary>
+    /// A pricing file (JSON, the format of <see cref="PricingTable"/>) whose prices replace or extend the shipped
+    /// <see cref="PricingTable.Default"/> for money-saved figures and budgets. Read and validated at start: a missing or
+    /// invalid file fails the start with a message naming it. Null uses the shipped list prices.
+    /// </summary>
+    public string? PricingFile { get; set; }
+
+    /// <summary>
+    /// Spend budgets and hit-rate floors per tenant or feature (see <see cref="CacheBudget"/>), by name: the name is the
+    /// metric's <c>budget</c> tag (1 to 64 ASCII letters, digits, '-', '_' or '.'). Keyed by name so that binding the
+    /// configuration twice sets the same budgets instead of adding copies. Validated at start.
+    /// </summary>
+    public IDictionary<string, CacheBudget> Budgets { get; } = new Dictionary<string, CacheBudget>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Most (tenant, feature, model) lines cost accounting keeps. Feature and model names come from requests, so
+    /// they are bounded: beyond this many lines, new combinations are counted under feature and model
+    /// <c>(other)</c> of their tenant. Default 4,096.
+    /// </summary>
+    public int MaxCostLines { get; set; } = 4096;
+
     /// <summary>When true, prompts and responses may appear in logs. Default false.</summary>
     public bool LogSensitiveData { get; set; }
 }

@@ -134,6 +134,11 @@ internal static class ProtoMapping
             message.MaxAge = Duration.FromTimeSpan(maxAge);
         }
 
+        if (request.Feature is not null)
+        {
+            message.Feature = request.Feature;
+        }
+
         return message;
     }
 
@@ -147,6 +152,7 @@ internal static class ProtoMapping
         Mode = message.Mode == V1.LookupMode.ExactOnly ? CacheLookupMode.ExactOnly : CacheLookupMode.ExactAndSemantic,
         MinSimilarity = message.HasMinSimilarity ? message.MinSimilarity : null,
         MaxAge = message.MaxAge?.ToTimeSpan(),
+        Feature = message.HasFeature ? message.Feature : null,
     };
 
     public static V1.StoreRequest ToProto(CacheStoreRequest request)
@@ -178,6 +184,11 @@ internal static class ProtoMapping
             message.Usage = ToProto(usage);
         }
 
+        if (request.Feature is not null)
+        {
+            message.Feature = request.Feature;
+        }
+
         return message;
     }
 
@@ -192,6 +203,7 @@ internal static class ProtoMapping
         Tags = message.Tags.Count == 0 ? null : [.. message.Tags],
         TimeToLive = message.TimeToLive?.ToTimeSpan(),
         Usage = message.Usage is null ? null : FromProto(message.Usage),
+        Feature = message.HasFeature ? message.Feature : null,
     };
 
     public static V1.LookupResponse ToProto(CacheLookupResult result)

@@ -9,9 +9,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class OnnxEmbedderServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes the ONNX embedder (all-MiniLM-L6-v2 on CUDA when present, else the CPU, by default)
-    /// the singleton <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <c>string</c> to
-    /// <see cref="Embedding{T}"/> of <c>float</c> that the engine resolves at start. Options are
+    /// Makes the ONNX embedder (all-MiniLM-L6-v2, on CUDA when the GPU runtime is installed and a device is
+    /// present, else the CPU, by default) the cache's <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of
+    /// <c>string</c> to <see cref="Embedding{T}"/> of <c>float</c>: a keyed singleton under
+    /// <see cref="SemanticCacheServiceKeys.Embedder"/>, which the engine resolves at start. The application's own
+    /// generators (for RAG, search) stay registered and untouched. Options are
     /// validated here; the model loads when the generator is first resolved, and a missing or
     /// broken model fails that resolution with a clear message (never a silent fallback).
     /// </summary>
@@ -26,11 +28,12 @@ public static class OnnxEmbedderServiceCollectionExtensions
         options.Validate();
 
         var services = builder.Services;
-        services.RemoveAll<IEmbeddingGenerator<string, Embedding<float>>>();
         services.RemoveAll<IOnnxEmbeddingGenerator>();
+        services.RemoveAllKeyed<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder);
         services.AddSingleton(options);
         services.AddSingleton(sp => OnnxEmbedder.Create(options, sp.GetService<ILoggerFactory>()));
-        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<IOnnxEmbeddingGenerator>());
+        services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(
+            SemanticCacheServiceKeys.Embedder, (sp, _) => sp.GetRequiredService<IOnnxEmbeddingGenerator>());
         return builder;
     }
 }

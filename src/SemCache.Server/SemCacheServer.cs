@@ -31,6 +31,7 @@ public static class SemCacheServer
         ["--listen"] = ServerOptions.Section + ":ListenAddress",
         ["--keys-file"] = ServerOptions.Section + ":KeysFile",
         ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
+        ["--pricing-file"] = "SemCache:PricingFile",
     };
 
     private static string? ConfigFile(string[] args)

@@ -57,7 +57,7 @@ public sealed class OptionsAndRegistrationTests
         builder.AddOnnxEmbedder(o => o.ModelDirectory = Path.Combine(Path.GetTempPath(), "semcache-no-such-model-" + Guid.NewGuid()));
         using var provider = builder.Services.BuildServiceProvider();
 
-        var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder));
 
         Assert.Contains("ModelDirectory", error.Message, StringComparison.Ordinal);
     }
@@ -122,11 +122,36 @@ public sealed class OptionsAndRegistrationTests
         builder.AddOnnxEmbedder(o => o.Provider = OnnxExecutionProvider.Cpu);
         using var provider = builder.Services.BuildServiceProvider();
 
-        var generator = provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var generator = provider.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder);
 
         Assert.Same(generator, provider.GetRequiredService<IOnnxEmbeddingGenerator>());
-        Assert.Same(generator, provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        Assert.Same(generator, provider.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder));
         Assert.Equal(384, provider.GetRequiredService<IOnnxEmbeddingGenerator>().Dimensions);
+    }
+
+    [Fact]
+    public void AddOnnxEmbedder_leaves_the_applications_own_embedding_generator_registered()
+    {
+        var builder = new TestCacheBuilder();
+        using var own = new OwnGenerator();
+        builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(own);
+        builder.AddOnnxEmbedder(o => o.Provider = OnnxExecutionProvider.Cpu);
+        using var provider = builder.Services.BuildServiceProvider();
+
+        Assert.Same(own, provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        Assert.Same(provider.GetRequiredService<IOnnxEmbeddingGenerator>(), provider.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder));
+    }
+
+    private sealed class OwnGenerator : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(values.Select(_ => new Embedding<float>(new float[8]))));
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]

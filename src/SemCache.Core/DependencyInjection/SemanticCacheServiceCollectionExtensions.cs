@@ -16,8 +16,9 @@ public static class SemanticCacheServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ISemanticCache"/> (and <see cref="IEmbeddedSemanticCache"/>) as the embedded
     /// engine. Options are validated when the host starts; an invalid option fails with a message
-    /// naming it. The engine uses the registered <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>
-    /// (e.g. <c>.AddOnnxEmbedder()</c>) unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
+    /// naming it. The engine uses the <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> registered
+    /// under <see cref="SemanticCacheServiceKeys.Embedder"/> (e.g. by <c>.AddOnnxEmbedder()</c>), else the
+    /// application's unkeyed one, unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
     /// The verifier's rules come from <c>IOptions&lt;VerifierOptions&gt;</c> (configure or bind them; all on by default).
     /// A registered <see cref="ICandidateRescorer"/> (e.g. <c>.AddOnnxCrossEncoder(...)</c>) re-scores borderline candidates.
     /// </summary>
@@ -36,7 +37,7 @@ public static class SemanticCacheServiceCollectionExtensions
             }).ValidateOnStart();
         services.TryAddSingleton<IEmbeddedSemanticCache>(sp => SemanticCacheEngine.Open(
             sp.GetRequiredService<IOptions<SemanticCacheOptions>>().Value,
-            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder) ?? sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<IMeterFactory>(),

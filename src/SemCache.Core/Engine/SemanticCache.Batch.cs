@@ -79,6 +79,9 @@ internal sealed partial class SemanticCache
         {
             answers[i] = results[i] ?? CacheLookupResult.Miss();
             Record(keys[i].Tenant, answers[i], share);
+
+            // Cost accounting sees each lookup of a batch as the single lookup it stands for.
+            RecordCosts(requests[i], answers[i]);
         }
 
         return answers;

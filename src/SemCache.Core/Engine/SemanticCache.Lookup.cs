@@ -48,6 +48,7 @@ internal sealed partial class SemanticCache
         }
 
         _validator.Prompt(request.Prompt, required: false);
+        Accounting.CostLedger.ValidateFeature(request.Feature);
         if (request.Mode == CacheLookupMode.ExactOnly && request.Prompt is null)
         {
             throw new ArgumentException("An exact-only lookup needs a Prompt.", "Prompt");
@@ -66,7 +67,9 @@ internal sealed partial class SemanticCache
         }
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
-        return (await LookupCoreAsync(request, keys, vector, cancellationToken)).Result;
+        var result = (await LookupCoreAsync(request, keys, vector, cancellationToken)).Result;
+        RecordCosts(request, result);
+        return result;
     }
 
     /// <summary>The lookup, and the query vector if it had to be computed (so GetOrCreate stores it without embedding twice).</summary>

@@ -20,14 +20,14 @@ internal sealed partial class SemanticCache
 
             // A tenant that has done nothing yet has zero of everything: not an error, and no
             // different from a tenant whose entries all expired.
-            return ValueTask.FromResult(WithBatchScorer(_tenants.TryGetValue(tenant, out var state)
+            return ValueTask.FromResult(WithCosts(WithBatchScorer(_tenants.TryGetValue(tenant, out var state)
                 ? StatsOf(state, countPartitions: true) with { PartitionKernels = KernelsOf(tenant) }
-                : new CacheStats { Tenant = tenant, PartitionKernels = new Dictionary<string, long>() }));
+                : new CacheStats { Tenant = tenant, PartitionKernels = new Dictionary<string, long>() }), tenant));
         }
 
         var total = new CacheStats();
         foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
-        return ValueTask.FromResult(WithBatchScorer(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0), PartitionKernels = KernelsOf(null) }));
+        return ValueTask.FromResult(WithCosts(WithBatchScorer(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0), PartitionKernels = KernelsOf(null) }), null));
     }
 
     /// <summary>Live partitions (of one tenant, or all) counted by kernel family and encoding, e.g. <c>native/int8</c>.</summary>

@@ -19,6 +19,7 @@ internal sealed partial class SemanticCache
         _validator.Tags(request.Tags);
         _validator.TimeToLive(request.TimeToLive);
         RequestValidator.Usage(request.Usage);
+        Accounting.CostLedger.ValidateFeature(request.Feature);
         float[] vector;
         if (request.Vector is { } given)
         {
@@ -35,8 +36,10 @@ internal sealed partial class SemanticCache
         }
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
-        var fill = new CacheFill { Response = request.Response, Tags = request.Tags, TimeToLive = request.TimeToLive, Usage = request.Usage };
-        return await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
+        var fill = new CacheFill { Response = request.Response, Tags = request.Tags, TimeToLive = request.TimeToLive, Usage = Priced(request.Scope, request.Usage) };
+        var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
+        RecordCosts(request.Tenant, request.Feature, request.Scope, fill.Usage);
+        return stored;
     }
 
     /// <summary>Sampled requests may keep several answers per prompt; deterministic ones keep one.</summary>
@@ -230,7 +233,11 @@ internal sealed partial class SemanticCache
         while (true)
         {
             (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
-            if (hit.IsHit) { return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false); }
+            if (hit.IsHit)
+            {
+                RecordCosts(request, hit);
+                return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false);
+            }
 
             var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             var flight = _flights.GetOrAdd(flightKey, mine.Task);
@@ -251,6 +258,7 @@ internal sealed partial class SemanticCache
             try
             {
                 var fill = await factory(cancellationToken) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
+                fill = fill with { Usage = Priced(request.Scope, fill.Usage) };
                 _validator.Response(fill.Response);
                 _validator.Tags(fill.Tags);
                 _validator.TimeToLive(fill.TimeToLive);
@@ -267,6 +275,8 @@ internal sealed partial class SemanticCache
                     Reasons = ["created"],
                 };
                 mine.SetResult(result);
+                RecordCosts(request, result);
+                RecordCosts(request.Tenant, request.Feature, request.Scope, fill.Usage);
                 return new CacheGetOrCreateResult(result, Created: true, Coalesced: false);
             }
             catch (OperationCanceledException e)

@@ -77,6 +77,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         _rescorer = rescorer;
         _batchScorer = batchScorer ?? BatchSimilarityScorers.Cpu;
         _telemetry = new SemCacheTelemetry(meterFactory, () => _entries.Count, () => Interlocked.Read(ref _totalBytes));
+        _costs = OpenCosts(_logger, meterFactory);
         _indexOptions = new VectorIndexOptions
         {
             Dimensions = options.Dimensions,
@@ -187,6 +188,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             }
 
             _telemetry.Dispose();
+            _costs.Dispose();
             _shutdown.Dispose();
             foreach (var s in _storeStripes) { s.Dispose(); }
         }

@@ -86,5 +86,6 @@ internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticC
         if (o.MaxPromptLength is < 1 or > 16 * 1024 * 1024) { yield return P + nameof(o.MaxPromptLength) + $" must be from 1 to 16,777,216 (was {o.MaxPromptLength})."; }
         if (o.MaxResponseLength is < 1 or > 64 * 1024 * 1024) { yield return P + nameof(o.MaxResponseLength) + $" must be from 1 to 67,108,864 (was {o.MaxResponseLength})."; }
         if (o.MaxTags is < 0 or > 1024) { yield return P + nameof(o.MaxTags) + $" must be from 0 to 1024 (was {o.MaxTags})."; }
+        foreach (var failure in Accounting.AccountingOptions.Failures(o)) { yield return failure; }
     }
 }

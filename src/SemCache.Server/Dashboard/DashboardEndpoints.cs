@@ -14,6 +14,7 @@ internal static class DashboardEndpoints
         endpoints.MapGet("/dashboard.js", () => Asset("dashboard.js", "text/javascript; charset=utf-8"));
         endpoints.MapGet("/dashboard.css", () => Asset("dashboard.css", "text/css; charset=utf-8"));
         endpoints.MapGet("/api/dashboard", GetDashboardAsync);
+        endpoints.MapDashboardCosts();
     }
 
     private static IResult Asset(string name, string contentType)
