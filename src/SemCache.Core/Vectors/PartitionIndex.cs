@@ -8,7 +8,10 @@ internal sealed record VectorIndexOptions
 {
     public required int Dimensions { get; init; }
 
-    /// <summary>Up to this many live vectors a search scans them all (exact); above it the index becomes an HNSW graph.</summary>
+    /// <summary>
+    /// Up to this many live vectors a search scans them all (exact); above it the index becomes an HNSW graph, built
+    /// in the background while searches keep scanning exactly until it is ready. 0: a graph from the first vector.
+    /// </summary>
     public int FlatSearchLimit { get; init; } = 2048;
 
     /// <summary>HNSW links per node on the upper levels (2M on level 0).</summary>
@@ -23,7 +26,7 @@ internal sealed record VectorIndexOptions
     /// <summary>Seed of the level assignment: the same inserts in the same order build the same graph.</summary>
     public int Seed { get; init; } = 42;
 
-    /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors.</summary>
+    /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors (in the background).</summary>
     public double TombstoneRebuildFraction { get; init; } = 0.25;
 
     internal void Validate()
