@@ -117,7 +117,7 @@ public class HnswInsertBenchmarks
 }
 
 /// <summary>
-/// Inserts into one 20,000-vector HNSW graph from 1 or 2 writers calling <see cref="PartitionIndex.Add"/> (each
+/// Inserts into one 10,000-vector HNSW graph from 1 or 2 writers calling <see cref="PartitionIndex.Add"/> (each
 /// invocation inserts 2,000 more, split between the writers): links run outside the index's lock, so the two
 /// writers' figure over the one writer's, same run, is how far inserts into one partition scale.
 /// </summary>
@@ -127,7 +127,7 @@ public class HnswInsertBenchmarks
 public class HnswConcurrentInsertBenchmarks
 {
     private const int Dims = 384;
-    private const int Base = 20_000;
+    private const int Base = 10_000;
     private const int Batch = 2_000;
     private float[] _data = [];
     private PartitionIndex _index = null!;

@@ -8,7 +8,10 @@ internal sealed record VectorIndexOptions
 {
     public required int Dimensions { get; init; }
 
-    /// <summary>Up to this many live vectors a search scans them all (exact); above it the index becomes an HNSW graph.</summary>
+    /// <summary>
+    /// Up to this many live vectors a search scans them all (exact); above it the index becomes an HNSW graph, built
+    /// in the background while searches keep scanning exactly until it is ready. 0: a graph from the first vector.
+    /// </summary>
     public int FlatSearchLimit { get; init; } = 2048;
 
     /// <summary>HNSW links per node on the upper levels (2M on level 0).</summary>
@@ -29,7 +32,7 @@ internal sealed record VectorIndexOptions
     /// <summary>Score with the managed kernels even when the native library is loaded (tests, benchmarks).</summary>
     public bool ForceManagedKernels { get; init; }
 
-    /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors.</summary>
+    /// <summary>When tombstones exceed this fraction of the nodes, the index is rebuilt from its live vectors (in the background).</summary>
     public double TombstoneRebuildFraction { get; init; } = 0.25;
 
     internal void Validate()
