@@ -30,4 +30,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "The candidate re-scorer failed; the borderline candidate is treated as a miss")]
     public static partial void RescoreFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "Disposal is waiting for {Operations} running operations ({Seconds} s so far); the store stays open until they finish")]
+    public static partial void DisposeWaiting(ILogger logger, int operations, long seconds);
 }

@@ -59,12 +59,27 @@ internal sealed partial class SemanticCache
         // A snapshot whose entries all went after it was taken leaves an empty partition: drop it.
         _partitions.DropEmpty();
 
+        // Replaced duplicates leave memory now (so they are never served); the store deletes them,
+        // and the expired records, in one batch by DeleteStaleAsync: no blocking on I/O here.
         if (stale.Count > 0)
         {
-            RemoveAsync(stale, RemovalReason.Replaced, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            RemoveVectors(TakeOutOfMemory(stale, RemovalReason.Replaced));
+            _staleAtOpen = stale;
         }
 
         return snapshots;
+    }
+
+    /// <summary>
+    /// Deletes, in one batch, the records recovery found stale. Runs once: OpenAsync awaits it, and
+    /// the first maintenance round starts it for engines opened synchronously.
+    /// </summary>
+    private Task DeleteStaleAsync() => LazyInitializer.EnsureInitialized(ref _staleDeletion, DeleteStaleCoreAsync);
+
+    private async Task DeleteStaleCoreAsync()
+    {
+        if (_staleAtOpen is { } stale) { await _store.DeleteManyAsync(stale, CancellationToken.None); }
+        _staleAtOpen = null;
     }
 
     private int LoadSnapshots()

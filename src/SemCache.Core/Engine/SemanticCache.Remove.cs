@@ -113,6 +113,7 @@ internal sealed partial class SemanticCache
 
                 var exact = Key128(meta.ExactKey);
                 if (_exact.TryGetValue(exact, out var current) && current == id) { _exact.Remove(exact); }
+                _expiries.Removed(meta.ExpiresTicks, LiveExpiries);
                 Interlocked.Add(ref tenant.Bytes, -meta.Size);
                 Interlocked.Add(ref _totalBytes, -meta.Size);
                 switch (reason)
@@ -180,15 +181,17 @@ internal sealed partial class SemanticCache
         setSlot(meta, -1);
     }
 
+    /// <summary>Every live entry's id and expiry, for rebuilding the expiry queue; caller holds the gate.</summary>
+    private IEnumerable<(long Id, long ExpiresTicks)> LiveExpiries() => _all.Select(static m => (m.Id, m.ExpiresTicks));
+
     private async ValueTask RemoveExpiredAsync(CancellationToken cancellationToken)
     {
         var now = NowTicks;
         List<long>? due = null;
         lock (_gate)
         {
-            while (_expiries.TryPeek(out var id, out var expires) && expires <= now)
+            while (_expiries.TryTakeDue(now, out var id, out var expires))
             {
-                _expiries.Dequeue();
                 if (_entries.TryGetValue(id, out var meta) && meta.ExpiresTicks == expires) { (due ??= []).Add(id); }
             }
         }

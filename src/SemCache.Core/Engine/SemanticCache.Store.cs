@@ -182,7 +182,7 @@ internal sealed partial class SemanticCache
                 set.Add(meta.Id);
             }
 
-            if (meta.ExpiresTicks != 0) { _expiries.Enqueue(meta.Id, meta.ExpiresTicks); }
+            _expiries.Add(meta.Id, meta.ExpiresTicks);
             _entries[meta.Id] = meta;
             Interlocked.Add(ref tenant.Bytes, meta.Size);
             Interlocked.Add(ref _totalBytes, meta.Size);

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SemCache.Expiry;
 using SemCache.Partitions;
 using SemCache.Storage;
 using SemCache.Telemetry;
@@ -41,12 +42,14 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly ConcurrentDictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
     private readonly Dictionary<UInt128, long> _exact = [];
     private readonly List<EntryMeta> _all = [];
-    private readonly PriorityQueue<long, long> _expiries = new();
+    private readonly ExpiryQueue _expiries = new();
     private readonly ConcurrentDictionary<UInt128, Task<CacheLookupResult>> _flights = new();
     private readonly SemaphoreSlim[] _storeStripes;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _maintenance;
 
+    private List<long>? _staleAtOpen;
+    private Task? _staleDeletion;
     private long _nextId;
     private int _active;
     private long _totalBytes;
@@ -93,6 +96,37 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 
+    /// <summary>
+    /// Opens the engine over <paramref name="store"/> without blocking the caller: memory is rebuilt
+    /// on the thread pool, and the records recovery found stale (expired, or replaced by a newer
+    /// answer) are deleted in one batch before the engine is handed out.
+    /// </summary>
+    public static async ValueTask<SemanticCache> OpenAsync(
+        SemanticCacheOptions options,
+        IEntryStore store,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder,
+        ILogger? logger = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null,
+        VerifierOptions? verifierOptions = null,
+        ICandidateRescorer? rescorer = null,
+        CancellationToken cancellationToken = default)
+    {
+        var cache = await Task.Run(
+            () => new SemanticCache(options, store, embedder, logger, timeProvider, meterFactory, verifierOptions, rescorer),
+            cancellationToken);
+        try
+        {
+            await cache.DeleteStaleAsync();
+            return cache;
+        }
+        catch
+        {
+            await cache.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Fails before anything is opened when the options are invalid or no vectors can be had.</summary>
     public static void ThrowIfUnusable(SemanticCacheOptions options, IEmbeddingGenerator<string, Embedding<float>>? embedder)
     {
@@ -107,6 +141,33 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         {
             throw new InvalidOperationException(
                 $"The embedding generator produces {dims} dimensions but SemanticCacheOptions.Dimensions is {options.Dimensions}: set Dimensions to {dims}.");
+        }
+    }
+
+    /// <summary>Items in the expiry queue, stale ones included (tests and diagnostics).</summary>
+    internal int ExpiryQueueLength
+    {
+        get
+        {
+            lock (_gate) { return _expiries.Count; }
+        }
+    }
+
+    /// <summary>
+    /// Items held by every in-memory structure that grows with traffic (entries, lists, tag sets,
+    /// exact map, expiry queue, flights, partitions): zero for a cache with nothing cached. Tests use it
+    /// to show that nothing is left behind.
+    /// </summary>
+    internal long TrackedItems
+    {
+        get
+        {
+            lock (_gate)
+            {
+                long tags = 0;
+                foreach (var tenant in _tenants.Values) { tags += tenant.Tags.Count + tenant.Entries.Count; }
+                return _entries.Count + _all.Count + _exact.Count + _expiries.Count + _flights.Count + _partitions.Count + tags;
+            }
         }
     }
 
@@ -165,9 +226,10 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         {
         }
 
-        // Operations that started before disposal finish first; one that never ends (a stuck
-        // GetOrCreate factory) leaves the indexes to the finalizer rather than freed under it.
-        var drained = SpinWait.SpinUntil(() => Volatile.Read(ref _active) == 0, TimeSpan.FromSeconds(30));
+        // Operations that started before disposal finish first: the store and the indexes' native
+        // memory are never freed under a running operation, however long it takes (a slow
+        // GetOrCreate factory holds disposal, and says so in the log, rather than crash on freed memory).
+        await WaitForOperationsAsync();
         try
         {
             WriteSnapshots(force: false);
@@ -175,14 +237,26 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         finally
         {
             await _store.DisposeAsync();
-            if (drained)
-            {
-                _partitions.Dispose();
-            }
-
+            _partitions.Dispose();
             _telemetry.Dispose();
             _shutdown.Dispose();
             foreach (var s in _storeStripes) { s.Dispose(); }
+        }
+    }
+
+    private async Task WaitForOperationsAsync()
+    {
+        var started = _time.GetTimestamp();
+        var warned = TimeSpan.Zero;
+        while (Volatile.Read(ref _active) != 0)
+        {
+            await Task.Delay(5, CancellationToken.None);
+            var waited = Stopwatch.GetElapsedTime(started, _time.GetTimestamp());
+            if (waited - warned >= TimeSpan.FromSeconds(30))
+            {
+                warned = waited;
+                Log.DisposeWaiting(_logger, Volatile.Read(ref _active), (long)waited.TotalSeconds);
+            }
         }
     }
 
@@ -191,6 +265,18 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private async Task MaintenanceLoopAsync()
     {
         var lastSnapshot = _time.GetTimestamp();
+        try
+        {
+            // Stale records recovery found (expired, replaced) leave the store in one batch.
+            await DeleteStaleAsync();
+        }
+#pragma warning disable CA1031 // Retried at the next open; the failure is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MaintenanceFailed(_logger, e);
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), _time);
         while (await timer.WaitForNextTickAsync(_shutdown.Token))
         {
