@@ -111,8 +111,9 @@ internal sealed partial class SemanticCache
                     if (tenant.Tags.TryGetValue(tag, out var set) && set.Remove(id) && set.Count == 0) { tenant.Tags.Remove(tag); }
                 }
 
-                var exact = Key128(meta.ExactKey);
+                var exact = meta.ExactHash;
                 if (_exact.TryGetValue(exact, out var current) && current == id) { _exact.Remove(exact); }
+                _analyses.Remove(id);
                 _expiries.Removed(meta.ExpiresTicks, LiveExpiries);
                 Interlocked.Add(ref tenant.Bytes, -meta.Size);
                 Interlocked.Add(ref _totalBytes, -meta.Size);
@@ -134,7 +135,7 @@ internal sealed partial class SemanticCache
     {
         foreach (var meta in removed)
         {
-            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, meta.Analysis); }
+            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, analysis: null); }
         }
     }
 

@@ -1,3 +1,4 @@
+using SemCache.Eviction;
 using SemCache.Partitions;
 using SemCache.Storage;
 using SemCache.Vectors;
@@ -131,21 +132,20 @@ internal sealed partial class SemanticCache
             Id = record.Id,
             Tenant = tenant,
             PartitionKey = record.PartitionKey,
-            ExactKey = record.ExactKey,
-            Tags = record.Tags as string[] ?? [.. record.Tags],
-            Size = record.SizeInBytes,
+            ExactHash = Key128(record.ExactKey),
+            Tags = record.Tags.Count == 0 ? [] : record.Tags as string[] ?? [.. record.Tags],
+            Size = record.SizeInBytes + EntryCost.MetadataBytes + (record.Tags.Count * EntryCost.TagBytes) + (record.Vector is null ? 0 : _vectorBytes),
             CreatedTicks = record.CreatedUtcTicks,
             ExpiresTicks = record.ExpiresUtcTicks,
             InputTokens = record.InputTokens,
             OutputTokens = record.OutputTokens,
             Cost = record.Cost,
             HasVector = record.Vector is not null,
-            Analysis = analysis,
             LastAccessTicks = record.CreatedUtcTicks,
         };
 
         long replaced = 0;
-        var exact = Key128(record.ExactKey);
+        var exact = meta.ExactHash;
         lock (_gate)
         {
             if (_exact.TryGetValue(exact, out var previous))
@@ -188,6 +188,7 @@ internal sealed partial class SemanticCache
             Interlocked.Add(ref _totalBytes, meta.Size);
         }
 
+        if (analysis is not null) { _analyses.Set(record.Id, analysis); }
         if (record.Vector is not null)
         {
             var partition = _partitions.Enter(record.PartitionKey, tenant.Name, record.ScopeFingerprint);

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SemCache.Eviction;
 using SemCache.Expiry;
 using SemCache.Partitions;
 using SemCache.Storage;
@@ -43,6 +44,15 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly Dictionary<UInt128, long> _exact = [];
     private readonly List<EntryMeta> _all = [];
     private readonly ExpiryQueue _expiries = new();
+
+    /// <summary>
+    /// Analyses of recently checked candidates kept in memory (a fixed bound, not per entry): beyond
+    /// it a candidate's prompt is read from the store and analysed again when it is next checked.
+    /// </summary>
+    internal const int AnalysisCacheCapacity = 16_384;
+
+    private readonly AnalysisCache _analyses = new(AnalysisCacheCapacity);
+    private readonly long _vectorBytes;
     private readonly ConcurrentDictionary<UInt128, Task<CacheLookupResult>> _flights = new();
     private readonly SemaphoreSlim[] _storeStripes;
     private readonly CancellationTokenSource _shutdown = new();
@@ -85,7 +95,8 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
         };
-        _partitions = new PartitionRegistry(_indexOptions);
+        _vectorBytes = EntryCost.VectorBytes(_indexOptions);
+        _partitions = new PartitionRegistry(_indexOptions, EntryCost.PartitionBytes(_indexOptions), ChargePartition);
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
         _storeStripes = new SemaphoreSlim[StoreStripes];
         for (var i = 0; i < _storeStripes.Length; i++) { _storeStripes[i] = new SemaphoreSlim(1, 1); }
@@ -200,6 +211,13 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly struct Operation(SemanticCache cache) : IDisposable
     {
         public void Dispose() => Interlocked.Decrement(ref cache._active);
+    }
+
+    /// <summary>A partition's fixed cost, charged to its tenant when it is created and given back when it is dropped.</summary>
+    private void ChargePartition(string tenant, long bytes)
+    {
+        Interlocked.Add(ref TenantFor(tenant).Bytes, bytes);
+        Interlocked.Add(ref _totalBytes, bytes);
     }
 
     private TenantState TenantFor(string tenant) => _tenants.GetOrAdd(tenant, static t => new TenantState(t));
