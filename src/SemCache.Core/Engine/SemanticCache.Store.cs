@@ -227,38 +227,30 @@ internal sealed partial class SemanticCache
         }
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
-        var flightKey = Key128(keys.ExactKey!);
-        while (true)
-        {
-            (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
-            if (hit.IsHit) { return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false); }
+        (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
+        if (hit.IsHit) { return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false); }
 
-            var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var flight = _flights.GetOrAdd(flightKey, mine.Task);
-            if (flight != mine.Task)
+        var created = false;
+        var (result, coalesced) = await _flights.RunAsync(
+            Key128(keys.ExactKey!),
+            async (takingOver, ct) =>
             {
-                try
+                if (takingOver)
                 {
-                    var shared = await flight.WaitAsync(cancellationToken);
-                    return new CacheGetOrCreateResult(shared, Created: false, Coalesced: true);
+                    // An earlier leader was cancelled, possibly after storing: look again first.
+                    (var again, vector) = await LookupCoreAsync(request, keys, vector, ct);
+                    if (again.IsHit) { return again; }
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The leader was cancelled, not us: look again and, if still a miss, lead.
-                    continue;
-                }
-            }
 
-            try
-            {
-                var fill = await factory(cancellationToken) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
+                var fill = await factory(ct) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
                 _validator.Response(fill.Response);
                 _validator.Tags(fill.Tags);
                 _validator.TimeToLive(fill.TimeToLive);
                 RequestValidator.Usage(fill.Usage);
-                vector ??= await EmbedAsync(request.Prompt, "Prompt", cancellationToken);
-                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
-                var result = new CacheLookupResult
+                vector ??= await EmbedAsync(request.Prompt, "Prompt", ct);
+                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), ct);
+                created = true;
+                return new CacheLookupResult
                 {
                     Kind = CacheHitKind.Miss,
                     EntryId = stored.EntryId,
@@ -267,23 +259,8 @@ internal sealed partial class SemanticCache
                     Tags = fill.Tags ?? [],
                     Reasons = ["created"],
                 };
-                mine.SetResult(result);
-                return new CacheGetOrCreateResult(result, Created: true, Coalesced: false);
-            }
-            catch (OperationCanceledException e)
-            {
-                mine.TrySetCanceled(e.CancellationToken);
-                throw;
-            }
-            catch (Exception e)
-            {
-                mine.TrySetException(e);
-                throw;
-            }
-            finally
-            {
-                _flights.TryRemove(new KeyValuePair<UInt128, Task<CacheLookupResult>>(flightKey, mine.Task));
-            }
-        }
+            },
+            cancellationToken);
+        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
     }
 }

@@ -49,11 +49,11 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     /// Analyses of recently checked candidates kept in memory (a fixed bound, not per entry): beyond
     /// it a candidate's prompt is read from the store and analysed again when it is next checked.
     /// </summary>
-    internal const int AnalysisCacheCapacity = 16_384;
+    internal const int AnalysisCacheCapacity = 4_096;
 
     private readonly AnalysisCache _analyses = new(AnalysisCacheCapacity);
     private readonly long _vectorBytes;
-    private readonly ConcurrentDictionary<UInt128, Task<CacheLookupResult>> _flights = new();
+    private readonly SingleFlight<UInt128> _flights = new();
     private readonly SemaphoreSlim[] _storeStripes;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _maintenance;
