@@ -9,8 +9,6 @@ internal sealed class EntryMeta
     public required long Id { get; init; }
     public required TenantState Tenant { get; init; }
     public required UInt128 PartitionKey { get; init; }
-    /// <summary>The exact key (hash of tenant, scope, context and normalized prompt) as a value, not an array.</summary>
-    public required UInt128 ExactHash { get; init; }
     public required string[] Tags { get; init; }
     /// <summary>Bytes charged against the capacity: the record plus what memory holds for it (see EntryCost).</summary>
     public required long Size { get; init; }

@@ -111,8 +111,6 @@ internal sealed partial class SemanticCache
                     if (tenant.Tags.TryGetValue(tag, out var set) && set.Remove(id) && set.Count == 0) { tenant.Tags.Remove(tag); }
                 }
 
-                var exact = meta.ExactHash;
-                if (_exact.TryGetValue(exact, out var current) && current == id) { _exact.Remove(exact); }
                 _analyses.Remove(id);
                 _expiries.Removed(meta.ExpiresTicks, LiveExpiries);
                 Interlocked.Add(ref tenant.Bytes, -meta.Size);

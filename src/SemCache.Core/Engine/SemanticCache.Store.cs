@@ -85,8 +85,11 @@ internal sealed partial class SemanticCache
 
             // Once the write has started it is finished: a cancelled caller must not leave a
             // record on disk that memory does not know about.
+            // The store's exact-key record is the one exact index: what it names before the put is
+            // what this store replaces (stores of one key are ordered by the stripe held here).
+            replaced = _store.TryGetExact(exactKey, out var previous) ? previous : 0;
             await _store.PutAsync(record, CancellationToken.None);
-            replaced = Apply(record, tenant, analysis);
+            Apply(record, tenant, analysis);
             if (replaced != 0) { await RemoveAsync([replaced], RemovalReason.Replaced, CancellationToken.None); }
         }
         finally
@@ -109,12 +112,7 @@ internal sealed partial class SemanticCache
     /// </summary>
     private string[] EarlierAnswers(RequestKeys keys)
     {
-        long previous;
-        lock (_gate)
-        {
-            if (!_exact.TryGetValue(Key128(keys.ExactKey!), out previous)) { return []; }
-        }
-
+        if (!_store.TryGetExact(keys.ExactKey!, out var previous)) { return []; }
         if (!_entries.TryGetValue(previous, out var meta) || meta.IsExpired(NowTicks) || !TryReadRecord(meta, out var record)
             || !SamePrompt(record, keys))
         {
@@ -124,15 +122,17 @@ internal sealed partial class SemanticCache
         return [.. new[] { record.Response }.Concat(record.EarlierResponses).Take(_options.MaxAnswersPerPrompt - 1)];
     }
 
-    /// <summary>Adds a stored record to memory: entry map, lists, tags, exact map, expiry queue, index. Returns the id it replaced, or 0.</summary>
-    private long Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
+    /// <summary>
+    /// Adds a stored record to memory: entry map, lists, tags, expiry queue, index. Which entry answers a
+    /// prompt exactly is the store's exact-key record, not a second map here.
+    /// </summary>
+    private void Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
     {
         var meta = new EntryMeta
         {
             Id = record.Id,
             Tenant = tenant,
             PartitionKey = record.PartitionKey,
-            ExactHash = Key128(record.ExactKey),
             Tags = record.Tags.Count == 0 ? [] : record.Tags as string[] ?? [.. record.Tags],
             Size = record.SizeInBytes + EntryCost.MetadataBytes + (record.Tags.Count * EntryCost.TagBytes) + (record.Vector is null ? 0 : _vectorBytes),
             CreatedTicks = record.CreatedUtcTicks,
@@ -144,34 +144,8 @@ internal sealed partial class SemanticCache
             LastAccessTicks = record.CreatedUtcTicks,
         };
 
-        long replaced = 0;
-        var exact = meta.ExactHash;
         lock (_gate)
         {
-            if (_exact.TryGetValue(exact, out var previous))
-            {
-                if (previous > record.Id)
-                {
-                    // Only possible during recovery, where order is arbitrary: the newer entry stays.
-                    replaced = record.Id;
-                }
-                else
-                {
-                    replaced = previous;
-                    _exact[exact] = record.Id;
-                }
-            }
-            else
-            {
-                _exact[exact] = record.Id;
-            }
-
-            if (replaced == record.Id)
-            {
-                // Never indexed; the caller deletes the stale record.
-                return replaced;
-            }
-
             meta.GlobalSlot = _all.Count;
             _all.Add(meta);
             meta.TenantSlot = tenant.Entries.Count;
@@ -206,8 +180,6 @@ internal sealed partial class SemanticCache
                 _partitions.Exit(partition);
             }
         }
-
-        return replaced;
     }
 
     public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(

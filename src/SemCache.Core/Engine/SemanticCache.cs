@@ -41,7 +41,6 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly ConcurrentDictionary<long, EntryMeta> _entries = new();
     private readonly PartitionRegistry _partitions;
     private readonly ConcurrentDictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
-    private readonly Dictionary<UInt128, long> _exact = [];
     private readonly List<EntryMeta> _all = [];
     private readonly ExpiryQueue _expiries = new();
 
@@ -166,7 +165,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
 
     /// <summary>
     /// Items held by every in-memory structure that grows with traffic (entries, lists, tag sets,
-    /// exact map, expiry queue, flights, partitions): zero for a cache with nothing cached. Tests use it
+    /// expiry queue, flights, partitions): zero for a cache with nothing cached. Tests use it
     /// to show that nothing is left behind.
     /// </summary>
     internal long TrackedItems
@@ -177,7 +176,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             {
                 long tags = 0;
                 foreach (var tenant in _tenants.Values) { tags += tenant.Tags.Count + tenant.Entries.Count; }
-                return _entries.Count + _all.Count + _exact.Count + _expiries.Count + _flights.Count + _partitions.Count + tags;
+                return _entries.Count + _all.Count + _expiries.Count + _flights.Count + _partitions.Count + tags;
             }
         }
     }
