@@ -5,6 +5,7 @@ var root = new RootCommand("semcache: the SemCache command line. Results go to s
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(EmbedFileCommand.Create());
 root.Subcommands.Add(BenchEmbedCommand.Create());
+root.Subcommands.Add(BenchSoakCommand.Create());
 root.Subcommands.Add(CacheCommands.Serve());
 root.Subcommands.Add(CacheCommands.Store());
 root.Subcommands.Add(CacheCommands.Lookup());

@@ -18,7 +18,7 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
     private readonly V1.SemanticCache.SemanticCacheClient _client;
     private readonly Metadata _headers;
     private readonly TimeSpan? _lookupTimeout;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<CacheLookupResult>> _inFlight = new(StringComparer.Ordinal);
+    private readonly SingleFlight<string> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Creates a client with its own channel to <see cref="SemanticCacheClientOptions.Address"/>.</summary>
     public SemanticCacheClient(SemanticCacheClientOptions options)
@@ -163,53 +163,46 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
             throw new ArgumentException("Prompt is required to store the factory's answer.", nameof(request));
         }
 
-        var key = FlightKey(request);
-        var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var flight = _inFlight.GetOrAdd(key, mine);
-        if (!ReferenceEquals(flight, mine))
-        {
-            var shared = await flight.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new CacheGetOrCreateResult(shared, Created: false, Coalesced: true);
-        }
-
-        try
-        {
-            var fill = await factory(cancellationToken).ConfigureAwait(false);
-            ArgumentNullException.ThrowIfNull(fill, nameof(factory));
-            var stored = await StoreAsync(
-                new CacheStoreRequest
-                {
-                    Tenant = request.Tenant,
-                    Scope = request.Scope,
-                    Prompt = request.Prompt,
-                    Response = fill.Response,
-                    Vector = request.Vector,
-                    Context = request.Context,
-                    Tags = fill.Tags,
-                    TimeToLive = fill.TimeToLive,
-                    Usage = fill.Usage,
-                },
-                cancellationToken).ConfigureAwait(false);
-            var created = new CacheLookupResult
+        var created = false;
+        var (result, coalesced) = await _inFlight.RunAsync(
+            FlightKey(request),
+            async (takingOver, ct) =>
             {
-                Kind = CacheHitKind.Miss,
-                EntryId = stored.EntryId,
-                Response = fill.Response,
-                Usage = fill.Usage,
-                Tags = fill.Tags ?? [],
-            };
-            mine.SetResult(created);
-            return new CacheGetOrCreateResult(created, Created: true, Coalesced: false);
-        }
-        catch (Exception e)
-        {
-            mine.TrySetException(e);
-            throw;
-        }
-        finally
-        {
-            _inFlight.TryRemove(new KeyValuePair<string, TaskCompletionSource<CacheLookupResult>>(key, mine));
-        }
+                if (takingOver)
+                {
+                    // An earlier leader was cancelled, possibly after storing: look again first.
+                    var again = await LookupAsync(request, ct).ConfigureAwait(false);
+                    if (again.IsHit) { return again; }
+                }
+
+                var fill = await factory(ct).ConfigureAwait(false);
+                ArgumentNullException.ThrowIfNull(fill, nameof(factory));
+                var stored = await StoreAsync(
+                    new CacheStoreRequest
+                    {
+                        Tenant = request.Tenant,
+                        Scope = request.Scope,
+                        Prompt = request.Prompt,
+                        Response = fill.Response,
+                        Vector = request.Vector,
+                        Context = request.Context,
+                        Tags = fill.Tags,
+                        TimeToLive = fill.TimeToLive,
+                        Usage = fill.Usage,
+                    },
+                    ct).ConfigureAwait(false);
+                created = true;
+                return new CacheLookupResult
+                {
+                    Kind = CacheHitKind.Miss,
+                    EntryId = stored.EntryId,
+                    Response = fill.Response,
+                    Usage = fill.Usage,
+                    Tags = fill.Tags ?? [],
+                };
+            },
+            cancellationToken).ConfigureAwait(false);
+        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
     }
 
     /// <inheritdoc />

@@ -46,6 +46,39 @@ public static class SemanticCacheEngine
         }
     }
 
+    /// <summary>
+    /// Opens (and, after a crash, recovers) the cache without blocking the calling thread: the store's
+    /// recovery and the rebuild of memory run on the thread pool, and stale records (expired, or
+    /// replaced by a newer answer) are deleted in one batch before the cache is returned. Throws as
+    /// <see cref="Open"/> does; <paramref name="cancellationToken"/> abandons the open before recovery.
+    /// </summary>
+    public static async ValueTask<IEmbeddedSemanticCache> OpenAsync(
+        SemanticCacheOptions options,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null,
+        VerifierOptions? verifier = null,
+        ICandidateRescorer? rescorer = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SemanticCache.ThrowIfUnusable(options, embedder);
+
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var store = await Task.Run(() => OpenStore(options, loggerFactory.CreateLogger("SemCache.Storage")), cancellationToken);
+        try
+        {
+            return await SemanticCache.OpenAsync(
+                options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer, cancellationToken);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
     // The store's background checkpoints run on the system clock; the engine's clock decides expiry.
     private static IEntryStore OpenStore(SemanticCacheOptions options, ILogger logger) =>
         EntryStoreFactory.Open(options, logger);

@@ -1,5 +1,3 @@
-using SemCache.Verification;
-
 namespace SemCache.Engine;
 
 /// <summary>
@@ -11,8 +9,8 @@ internal sealed class EntryMeta
     public required long Id { get; init; }
     public required TenantState Tenant { get; init; }
     public required UInt128 PartitionKey { get; init; }
-    public required byte[] ExactKey { get; init; }
     public required string[] Tags { get; init; }
+    /// <summary>Bytes charged against the capacity: the record plus what memory holds for it (see EntryCost).</summary>
     public required long Size { get; init; }
     public required long CreatedTicks { get; init; }
     public required long ExpiresTicks { get; init; }
@@ -20,12 +18,6 @@ internal sealed class EntryMeta
     public required long OutputTokens { get; init; }
     public required double Cost { get; init; }
     public required bool HasVector { get; init; }
-
-    /// <summary>
-    /// Verifier features of the stored prompt: computed at store time, or on first need for
-    /// entries that came back from recovery (so a restart does not analyse every prompt).
-    /// </summary>
-    public PromptAnalysis? Analysis;
 
     /// <summary>Last time the entry was served or stored (ticks); read racily for eviction ranking.</summary>
     public long LastAccessTicks;

@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Information, "SemCache vector kernels: {Kernels}; encoding {Encoding}")]
     public static partial void Kernels(ILogger logger, string kernels, VectorEncoding encoding);
+
+    [LoggerMessage(10, LogLevel.Warning, "Disposal is waiting for {Operations} running operations ({Seconds} s so far); the store stays open until they finish")]
+    public static partial void DisposeWaiting(ILogger logger, int operations, long seconds);
 }

@@ -269,12 +269,12 @@ internal sealed partial class SemanticCache
         if (request.Prompt is not null && _verifier.Options.Enabled)
         {
             queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
-            var candidate = meta.Analysis;
-            if (candidate is null)
+            if (!_analyses.TryGet(meta.Id, out var candidate))
             {
                 if (!TryReadRecord(meta, out var read)) { return CandidateCheck.Skipped; }
                 record = read;
-                candidate = meta.Analysis = PromptAnalysis.Analyze(read.Prompt);
+                candidate = PromptAnalysis.Analyze(read.Prompt);
+                _analyses.Set(meta.Id, candidate);
             }
 
             verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);

@@ -31,10 +31,17 @@ internal sealed partial class SemanticCache
                 continue;
             }
 
-            var tenant = TenantFor(record.Tenant);
             _nextId = Math.Max(_nextId, record.Id);
-            var replaced = Apply(record, tenant, analysis: null);
-            if (replaced != 0) { stale.Add(replaced); }
+
+            // The store's exact-key record names the newest entry of each prompt; an entry it does
+            // not name was replaced (its delete did not reach the device before a crash).
+            if (!_store.TryGetExact(record.ExactKey, out var current) || current != record.Id)
+            {
+                stale.Add(record.Id);
+                continue;
+            }
+
+            Apply(record, TenantFor(record.Tenant), analysis: null);
         }
 
         // Snapshot members that are no longer live (deleted after the snapshot was taken).
@@ -59,12 +66,23 @@ internal sealed partial class SemanticCache
         // A snapshot whose entries all went after it was taken leaves an empty partition: drop it.
         _partitions.DropEmpty();
 
-        if (stale.Count > 0)
-        {
-            RemoveAsync(stale, RemovalReason.Replaced, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        }
+        // Replaced and expired records never entered memory; the store deletes them in one batch
+        // (DeleteStaleAsync), so recovery itself does not block on I/O.
+        if (stale.Count > 0) { _staleAtOpen = stale; }
 
         return snapshots;
+    }
+
+    /// <summary>
+    /// Deletes, in one batch, the records recovery found stale. Runs once: OpenAsync awaits it, and
+    /// the first maintenance round starts it for engines opened synchronously.
+    /// </summary>
+    private Task DeleteStaleAsync() => LazyInitializer.EnsureInitialized(ref _staleDeletion, DeleteStaleCoreAsync);
+
+    private async Task DeleteStaleCoreAsync()
+    {
+        if (_staleAtOpen is { } stale) { await _store.DeleteManyAsync(stale, CancellationToken.None); }
+        _staleAtOpen = null;
     }
 
     private int LoadSnapshots()

@@ -111,8 +111,8 @@ internal sealed partial class SemanticCache
                     if (tenant.Tags.TryGetValue(tag, out var set) && set.Remove(id) && set.Count == 0) { tenant.Tags.Remove(tag); }
                 }
 
-                var exact = Key128(meta.ExactKey);
-                if (_exact.TryGetValue(exact, out var current) && current == id) { _exact.Remove(exact); }
+                _analyses.Remove(id);
+                _expiries.Removed(meta.ExpiresTicks, LiveExpiries);
                 Interlocked.Add(ref tenant.Bytes, -meta.Size);
                 Interlocked.Add(ref _totalBytes, -meta.Size);
                 switch (reason)
@@ -133,7 +133,7 @@ internal sealed partial class SemanticCache
     {
         foreach (var meta in removed)
         {
-            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, meta.Analysis); }
+            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, analysis: null); }
         }
     }
 
@@ -180,15 +180,17 @@ internal sealed partial class SemanticCache
         setSlot(meta, -1);
     }
 
+    /// <summary>Every live entry's id and expiry, for rebuilding the expiry queue; caller holds the gate.</summary>
+    private IEnumerable<(long Id, long ExpiresTicks)> LiveExpiries() => _all.Select(static m => (m.Id, m.ExpiresTicks));
+
     private async ValueTask RemoveExpiredAsync(CancellationToken cancellationToken)
     {
         var now = NowTicks;
         List<long>? due = null;
         lock (_gate)
         {
-            while (_expiries.TryPeek(out var id, out var expires) && expires <= now)
+            while (_expiries.TryTakeDue(now, out var id, out var expires))
             {
-                _expiries.Dequeue();
                 if (_entries.TryGetValue(id, out var meta) && meta.ExpiresTicks == expires) { (due ??= []).Add(id); }
             }
         }

@@ -1,3 +1,4 @@
+using SemCache.Eviction;
 using SemCache.Partitions;
 using SemCache.Storage;
 using SemCache.Vectors;
@@ -87,8 +88,11 @@ internal sealed partial class SemanticCache
 
             // Once the write has started it is finished: a cancelled caller must not leave a
             // record on disk that memory does not know about.
+            // The store's exact-key record is the one exact index: what it names before the put is
+            // what this store replaces (stores of one key are ordered by the stripe held here).
+            replaced = _store.TryGetExact(exactKey, out var previous) ? previous : 0;
             await _store.PutAsync(record, CancellationToken.None);
-            replaced = Apply(record, tenant, analysis);
+            Apply(record, tenant, analysis);
             if (replaced != 0) { await RemoveAsync([replaced], RemovalReason.Replaced, CancellationToken.None); }
         }
         finally
@@ -111,12 +115,7 @@ internal sealed partial class SemanticCache
     /// </summary>
     private string[] EarlierAnswers(RequestKeys keys)
     {
-        long previous;
-        lock (_gate)
-        {
-            if (!_exact.TryGetValue(Key128(keys.ExactKey!), out previous)) { return []; }
-        }
-
+        if (!_store.TryGetExact(keys.ExactKey!, out var previous)) { return []; }
         if (!_entries.TryGetValue(previous, out var meta) || meta.IsExpired(NowTicks) || !TryReadRecord(meta, out var record)
             || !SamePrompt(record, keys))
         {
@@ -126,55 +125,30 @@ internal sealed partial class SemanticCache
         return [.. new[] { record.Response }.Concat(record.EarlierResponses).Take(_options.MaxAnswersPerPrompt - 1)];
     }
 
-    /// <summary>Adds a stored record to memory: entry map, lists, tags, exact map, expiry queue, index. Returns the id it replaced, or 0.</summary>
-    private long Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
+    /// <summary>
+    /// Adds a stored record to memory: entry map, lists, tags, expiry queue, index. Which entry answers a
+    /// prompt exactly is the store's exact-key record, not a second map here.
+    /// </summary>
+    private void Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
     {
         var meta = new EntryMeta
         {
             Id = record.Id,
             Tenant = tenant,
             PartitionKey = record.PartitionKey,
-            ExactKey = record.ExactKey,
-            Tags = record.Tags as string[] ?? [.. record.Tags],
-            Size = record.SizeInBytes,
+            Tags = record.Tags.Count == 0 ? [] : record.Tags as string[] ?? [.. record.Tags],
+            Size = record.SizeInBytes + EntryCost.MetadataBytes + (record.Tags.Count * EntryCost.TagBytes) + (record.Vector is null ? 0 : _vectorBytes),
             CreatedTicks = record.CreatedUtcTicks,
             ExpiresTicks = record.ExpiresUtcTicks,
             InputTokens = record.InputTokens,
             OutputTokens = record.OutputTokens,
             Cost = record.Cost,
             HasVector = record.Vector is not null,
-            Analysis = analysis,
             LastAccessTicks = record.CreatedUtcTicks,
         };
 
-        long replaced = 0;
-        var exact = Key128(record.ExactKey);
         lock (_gate)
         {
-            if (_exact.TryGetValue(exact, out var previous))
-            {
-                if (previous > record.Id)
-                {
-                    // Only possible during recovery, where order is arbitrary: the newer entry stays.
-                    replaced = record.Id;
-                }
-                else
-                {
-                    replaced = previous;
-                    _exact[exact] = record.Id;
-                }
-            }
-            else
-            {
-                _exact[exact] = record.Id;
-            }
-
-            if (replaced == record.Id)
-            {
-                // Never indexed; the caller deletes the stale record.
-                return replaced;
-            }
-
             meta.GlobalSlot = _all.Count;
             _all.Add(meta);
             meta.TenantSlot = tenant.Entries.Count;
@@ -185,12 +159,13 @@ internal sealed partial class SemanticCache
                 set.Add(meta.Id);
             }
 
-            if (meta.ExpiresTicks != 0) { _expiries.Enqueue(meta.Id, meta.ExpiresTicks); }
+            _expiries.Add(meta.Id, meta.ExpiresTicks);
             _entries[meta.Id] = meta;
             Interlocked.Add(ref tenant.Bytes, meta.Size);
             Interlocked.Add(ref _totalBytes, meta.Size);
         }
 
+        if (analysis is not null) { _analyses.Set(record.Id, analysis); }
         if (record.Vector is not null)
         {
             var partition = _partitions.Enter(record.PartitionKey, tenant.Name, record.ScopeFingerprint);
@@ -208,8 +183,6 @@ internal sealed partial class SemanticCache
                 _partitions.Exit(partition);
             }
         }
-
-        return replaced;
     }
 
     public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
@@ -229,43 +202,39 @@ internal sealed partial class SemanticCache
         }
 
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
-        var flightKey = Key128(keys.ExactKey!);
-        while (true)
+        (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
+        if (hit.IsHit)
         {
-            (var hit, vector) = await LookupCoreAsync(request, keys, vector, cancellationToken);
-            if (hit.IsHit)
-            {
-                RecordCosts(request, hit);
-                return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false);
-            }
+            RecordCosts(request, hit);
+            return new CacheGetOrCreateResult(hit, Created: false, Coalesced: false);
+        }
 
-            var mine = new TaskCompletionSource<CacheLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var flight = _flights.GetOrAdd(flightKey, mine.Task);
-            if (flight != mine.Task)
+        var created = false;
+        var (result, coalesced) = await _flights.RunAsync(
+            Key128(keys.ExactKey!),
+            async (takingOver, ct) =>
             {
-                try
+                if (takingOver)
                 {
-                    var shared = await flight.WaitAsync(cancellationToken);
-                    return new CacheGetOrCreateResult(shared, Created: false, Coalesced: true);
+                    // An earlier leader was cancelled, possibly after storing: look again first.
+                    (var again, vector) = await LookupCoreAsync(request, keys, vector, ct);
+                    if (again.IsHit)
+                    {
+                        RecordCosts(request, again);
+                        return again;
+                    }
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The leader was cancelled, not us: look again and, if still a miss, lead.
-                    continue;
-                }
-            }
 
-            try
-            {
-                var fill = await factory(cancellationToken) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
+                var fill = await factory(ct) ?? throw new InvalidOperationException("The GetOrCreate factory returned null.");
                 fill = fill with { Usage = Priced(request.Scope, fill.Usage) };
                 _validator.Response(fill.Response);
                 _validator.Tags(fill.Tags);
                 _validator.TimeToLive(fill.TimeToLive);
                 RequestValidator.Usage(fill.Usage);
-                vector ??= await EmbedAsync(request.Prompt, "Prompt", cancellationToken);
-                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
-                var result = new CacheLookupResult
+                vector ??= await EmbedAsync(request.Prompt, "Prompt", ct);
+                var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), ct);
+                created = true;
+                var miss = new CacheLookupResult
                 {
                     Kind = CacheHitKind.Miss,
                     EntryId = stored.EntryId,
@@ -274,25 +243,13 @@ internal sealed partial class SemanticCache
                     Tags = fill.Tags ?? [],
                     Reasons = ["created"],
                 };
-                mine.SetResult(result);
-                RecordCosts(request, result);
+
+                // Costs once, by the caller that ran the factory (coalesced waiters bought nothing).
+                RecordCosts(request, miss);
                 RecordCosts(request.Tenant, request.Feature, request.Scope, fill.Usage);
-                return new CacheGetOrCreateResult(result, Created: true, Coalesced: false);
-            }
-            catch (OperationCanceledException e)
-            {
-                mine.TrySetCanceled(e.CancellationToken);
-                throw;
-            }
-            catch (Exception e)
-            {
-                mine.TrySetException(e);
-                throw;
-            }
-            finally
-            {
-                _flights.TryRemove(new KeyValuePair<UInt128, Task<CacheLookupResult>>(flightKey, mine.Task));
-            }
-        }
+                return miss;
+            },
+            cancellationToken);
+        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
     }
 }

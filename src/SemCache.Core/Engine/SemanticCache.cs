@@ -4,6 +4,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SemCache.Eviction;
+using SemCache.Expiry;
 using SemCache.Partitions;
 using SemCache.Storage;
 using SemCache.Telemetry;
@@ -40,14 +42,24 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private readonly ConcurrentDictionary<long, EntryMeta> _entries = new();
     private readonly PartitionRegistry _partitions;
     private readonly ConcurrentDictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
-    private readonly Dictionary<UInt128, long> _exact = [];
     private readonly List<EntryMeta> _all = [];
-    private readonly PriorityQueue<long, long> _expiries = new();
-    private readonly ConcurrentDictionary<UInt128, Task<CacheLookupResult>> _flights = new();
+    private readonly ExpiryQueue _expiries = new();
+
+    /// <summary>
+    /// Analyses of recently checked candidates kept in memory (a fixed bound, not per entry): beyond
+    /// it a candidate's prompt is read from the store and analysed again when it is next checked.
+    /// </summary>
+    internal const int AnalysisCacheCapacity = 4_096;
+
+    private readonly AnalysisCache _analyses = new(AnalysisCacheCapacity);
+    private readonly long _vectorBytes;
+    private readonly SingleFlight<UInt128> _flights = new();
     private readonly SemaphoreSlim[] _storeStripes;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _maintenance;
 
+    private List<long>? _staleAtOpen;
+    private Task? _staleDeletion;
     private long _nextId;
     private int _active;
     private long _totalBytes;
@@ -87,7 +99,8 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             EfSearch = options.HnswEfSearch,
             Encoding = options.VectorEncoding,
         };
-        _partitions = new PartitionRegistry(_indexOptions);
+        _vectorBytes = EntryCost.VectorBytes(_indexOptions);
+        _partitions = new PartitionRegistry(_indexOptions, EntryCost.PartitionBytes(_indexOptions), ChargePartition);
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
         _storeStripes = new SemaphoreSlim[StoreStripes];
         for (var i = 0; i < _storeStripes.Length; i++) { _storeStripes[i] = new SemaphoreSlim(1, 1); }
@@ -98,6 +111,37 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         Log.Kernels(_logger, VectorScorers.Describe(), options.VectorEncoding);
         Log.BatchScorer(_logger, _batchScorer.Accelerator);
         _maintenance = Task.Run(MaintenanceLoopAsync);
+    }
+
+    /// <summary>
+    /// Opens the engine over <paramref name="store"/> without blocking the caller: memory is rebuilt
+    /// on the thread pool, and the records recovery found stale (expired, or replaced by a newer
+    /// answer) are deleted in one batch before the engine is handed out.
+    /// </summary>
+    public static async ValueTask<SemanticCache> OpenAsync(
+        SemanticCacheOptions options,
+        IEntryStore store,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder,
+        ILogger? logger = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null,
+        VerifierOptions? verifierOptions = null,
+        ICandidateRescorer? rescorer = null,
+        CancellationToken cancellationToken = default)
+    {
+        var cache = await Task.Run(
+            () => new SemanticCache(options, store, embedder, logger, timeProvider, meterFactory, verifierOptions, rescorer),
+            cancellationToken);
+        try
+        {
+            await cache.DeleteStaleAsync();
+            return cache;
+        }
+        catch
+        {
+            await cache.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Fails before anything is opened when the options are invalid or no vectors can be had.</summary>
@@ -114,6 +158,33 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         {
             throw new InvalidOperationException(
                 $"The embedding generator produces {dims} dimensions but SemanticCacheOptions.Dimensions is {options.Dimensions}: set Dimensions to {dims}.");
+        }
+    }
+
+    /// <summary>Items in the expiry queue, stale ones included (tests and diagnostics).</summary>
+    internal int ExpiryQueueLength
+    {
+        get
+        {
+            lock (_gate) { return _expiries.Count; }
+        }
+    }
+
+    /// <summary>
+    /// Items held by every in-memory structure that grows with traffic (entries, lists, tag sets,
+    /// expiry queue, flights, partitions): zero for a cache with nothing cached. Tests use it
+    /// to show that nothing is left behind.
+    /// </summary>
+    internal long TrackedItems
+    {
+        get
+        {
+            lock (_gate)
+            {
+                long tags = 0;
+                foreach (var tenant in _tenants.Values) { tags += tenant.Tags.Count + tenant.Entries.Count; }
+                return _entries.Count + _all.Count + _expiries.Count + _flights.Count + _partitions.Count + tags;
+            }
         }
     }
 
@@ -148,6 +219,13 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         public void Dispose() => Interlocked.Decrement(ref cache._active);
     }
 
+    /// <summary>A partition's fixed cost, charged to its tenant when it is created and given back when it is dropped.</summary>
+    private void ChargePartition(string tenant, long bytes)
+    {
+        Interlocked.Add(ref TenantFor(tenant).Bytes, bytes);
+        Interlocked.Add(ref _totalBytes, bytes);
+    }
+
     private TenantState TenantFor(string tenant) => _tenants.GetOrAdd(tenant, static t => new TenantState(t));
 
     private static UInt128 Key128(ReadOnlySpan<byte> hash) =>
@@ -172,9 +250,10 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         {
         }
 
-        // Operations that started before disposal finish first; one that never ends (a stuck
-        // GetOrCreate factory) leaves the indexes to the finalizer rather than freed under it.
-        var drained = SpinWait.SpinUntil(() => Volatile.Read(ref _active) == 0, TimeSpan.FromSeconds(30));
+        // Operations that started before disposal finish first: the store and the indexes' native
+        // memory are never freed under a running operation, however long it takes (a slow
+        // GetOrCreate factory holds disposal, and says so in the log, rather than crash on freed memory).
+        await WaitForOperationsAsync();
         try
         {
             WriteSnapshots(force: false);
@@ -182,15 +261,27 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         finally
         {
             await _store.DisposeAsync();
-            if (drained)
-            {
-                _partitions.Dispose();
-            }
-
+            _partitions.Dispose();
             _telemetry.Dispose();
             _costs.Dispose();
             _shutdown.Dispose();
             foreach (var s in _storeStripes) { s.Dispose(); }
+        }
+    }
+
+    private async Task WaitForOperationsAsync()
+    {
+        var started = _time.GetTimestamp();
+        var warned = TimeSpan.Zero;
+        while (Volatile.Read(ref _active) != 0)
+        {
+            await Task.Delay(5, CancellationToken.None);
+            var waited = Stopwatch.GetElapsedTime(started, _time.GetTimestamp());
+            if (waited - warned >= TimeSpan.FromSeconds(30))
+            {
+                warned = waited;
+                Log.DisposeWaiting(_logger, Volatile.Read(ref _active), (long)waited.TotalSeconds);
+            }
         }
     }
 
@@ -199,6 +290,18 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     private async Task MaintenanceLoopAsync()
     {
         var lastSnapshot = _time.GetTimestamp();
+        try
+        {
+            // Stale records recovery found (expired, replaced) leave the store in one batch.
+            await DeleteStaleAsync();
+        }
+#pragma warning disable CA1031 // Retried at the next open; the failure is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MaintenanceFailed(_logger, e);
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), _time);
         while (await timer.WaitForNextTickAsync(_shutdown.Token))
         {

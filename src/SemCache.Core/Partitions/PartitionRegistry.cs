@@ -15,7 +15,7 @@ namespace SemCache.Partitions;
 /// only then frees it. A store that meets a closing partition waits for the outcome (reopened, or
 /// gone from the map so it creates a new one); it never adds into a freed index.
 /// </remarks>
-internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisposable
+internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long partitionBytes = 0, Action<string, long>? charge = null) : IDisposable
 {
     private readonly ConcurrentDictionary<UInt128, Partition> _map = new();
     private long _created;
@@ -85,6 +85,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisp
             if (_map.TryAdd(key, created))
             {
                 Interlocked.Increment(ref _created);
+                charge?.Invoke(tenant, partitionBytes);
                 return created;
             }
 
@@ -122,6 +123,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisp
             replaced = old;
             return partition;
         });
+        if (replaced is null) { charge?.Invoke(partition.Tenant, partitionBytes); }
         replaced?.Dispose();
         Interlocked.Increment(ref _created);
     }
@@ -156,6 +158,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisp
         if (_map.TryRemove(new KeyValuePair<UInt128, Partition>(key, partition)))
         {
             Interlocked.Increment(ref _dropped);
+            charge?.Invoke(partition.Tenant, -partitionBytes);
         }
 
         partition.Dispose();
@@ -177,6 +180,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions) : IDisp
         if (_map.TryRemove(new KeyValuePair<UInt128, Partition>(partition.Key, partition)))
         {
             Interlocked.Increment(ref _dropped);
+            charge?.Invoke(partition.Tenant, -partitionBytes);
         }
 
         partition.Dispose();

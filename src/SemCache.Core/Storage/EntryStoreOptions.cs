@@ -51,7 +51,22 @@ internal sealed class EntryStoreOptions
             DataDirectory = options.DataDirectory,
             Durability = options.Durability,
             CheckpointInterval = options.CheckpointInterval,
+            LogMemorySizeBits = LogMemoryBitsFor(options.MaxBytes),
         };
+    }
+
+    /// <summary>
+    /// The store's in-memory log (pinned pages, allocated as the log grows and then reused) follows the
+    /// cache's byte limit instead of a fixed 256 MiB: twice <paramref name="maxBytes"/> rounded up to a
+    /// power of two (records are at most MaxBytes, and compaction runs when half the log is garbage),
+    /// between 16 MiB and the default. No limit keeps the default.
+    /// </summary>
+    internal static int LogMemoryBitsFor(long maxBytes)
+    {
+        const int defaultBits = 28;
+        if (maxBytes <= 0) { return defaultBits; }
+        var bits = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)((2 * maxBytes) - 1));
+        return Math.Clamp(bits, MinPageSizeBits + 2, defaultBits);
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>

@@ -21,20 +21,20 @@ public sealed class PartitionLifecycleTests
     {
         await using var cache = TestCache.Create();
         const int cycles = 2_000;
-        long heapAfterWarmUp = 0;
         for (var i = 0; i < cycles; i++)
         {
             var scope = FreshScope(i);
-            await cache.StoreAsync(TestCache.Store("t", "what is the refund policy " + i, "thirty days", scope));
+            var store = TestCache.Store("t", "what is the refund policy " + i, "thirty days", scope);
+            await cache.StoreAsync(store with { Tags = ["conversation:" + i], TimeToLive = TimeSpan.FromDays(30) });
             Assert.Equal(1, cache.Partitions.Count);
             Assert.Equal(1, await cache.InvalidateAsync(CacheInvalidation.ForScope("t", scope)));
             Assert.Equal(0, cache.Partitions.Count);
-            if (i == cycles / 10)
-            {
-                heapAfterWarmUp = GC.GetTotalMemory(forceFullCollection: true);
-            }
         }
 
+        // The bound: nothing per cycle survives. No partition (so no native arena), no index bytes,
+        // no entry, tag, exact key, expiry item or flight; the engine's byte count is back to zero.
+        // (Process-wide heap figures are not asserted: other tests run in parallel in this process;
+        // the long soak with process memory is `probe-engine partitions`, see benchmarks/README.md.)
         var stats = await cache.GetStatsAsync("t");
         Assert.Equal(0, stats.Entries);
         Assert.Equal(0, stats.Bytes);
@@ -42,12 +42,7 @@ public sealed class PartitionLifecycleTests
         Assert.Equal(cycles, cache.Partitions.Created);
         Assert.Equal(cycles, cache.Partitions.Dropped);
         Assert.Equal(0, cache.Partitions.MemoryBytes);
-
-        // Before the registry each cycle left a partition behind (~3 KB managed at 64 dimensions,
-        // plus its native arena): 1,800 cycles would add > 5 MB. 2 MB leaves room for the GC's own
-        // variation and the store's in-memory log pages without letting a per-cycle leak through.
-        var growth = GC.GetTotalMemory(forceFullCollection: true) - heapAfterWarmUp;
-        Assert.True(growth < 2L << 20, $"managed heap grew {growth} bytes over {cycles - (cycles / 10)} cycles");
+        Assert.Equal(0, cache.TrackedItems);
     }
 
     [Fact]
