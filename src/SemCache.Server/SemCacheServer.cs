@@ -29,6 +29,7 @@ public static class SemCacheServer
         ["--grpc-port"] = ServerOptions.Section + ":GrpcPort",
         ["--http-port"] = ServerOptions.Section + ":HttpPort",
         ["--listen"] = ServerOptions.Section + ":ListenAddress",
+        ["--http-listen"] = ServerOptions.Section + ":HttpListenAddress",
         ["--keys-file"] = ServerOptions.Section + ":KeysFile",
         ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
     };
@@ -70,6 +71,8 @@ public static class SemCacheServer
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var gate = new HttpPortGate(options, app.Services.GetRequiredService<ApiKeyStore>());
+        app.Use(gate.InvokeAsync);
         var cacheEndpoints = app.MapGrpcService<SemanticCacheService>();
         var adminEndpoints = app.MapGrpcService<KeyAdminService>();
         if (options.RequestsPerSecondPerKey > 0)
@@ -82,31 +85,17 @@ public static class SemCacheServer
 
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapHealthChecks("/healthz");
-        // Metrics and the dashboard carry no key: on the gRPC port (the one exposed to clients) only
-        // gRPC answers; the rest stays on the HTTP port, which operators keep private.
+
+        // HttpPort 0 means no HTTP surface at all: nothing below is mapped, so nothing of it can be
+        // reached on the gRPC port either (HttpPortGate keeps that port to gRPC in any case).
         if (options.HttpPort != 0)
         {
-            app.Use((context, next) =>
+            app.MapHealthChecks("/healthz");
+            app.MapPrometheusScrapingEndpoint("/metrics");
+            if (options.Dashboard)
             {
-                var path = context.Request.Path.Value ?? string.Empty;
-                if (context.Connection.LocalPort == options.GrpcPort
-                    && !path.StartsWith("/semcache.v1.", StringComparison.Ordinal)
-                    && !path.StartsWith("/grpc.", StringComparison.Ordinal)
-                    && path != "/healthz")
-                {
-                    context.Response.StatusCode = StatusCodes.Status404NotFound;
-                    return Task.CompletedTask;
-                }
-
-                return next(context);
-            });
-        }
-
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        if (options.Dashboard)
-        {
-            app.MapDashboard();
+                app.MapDashboard();
+            }
         }
 
         return app;
@@ -223,6 +212,11 @@ public static class SemCacheServer
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"ListenAddress '{options.ListenAddress}' is not an IP address."]);
         }
 
+        if (!ServerOptionsValidator.TryParseAddress(options.HttpListenAddress, out var httpAddress))
+        {
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"HttpListenAddress '{options.HttpListenAddress}' is not an IP address."]);
+        }
+
         kestrel.AddServerHeader = false;
         kestrel.Listen(address, options.GrpcPort, listen =>
         {
@@ -234,7 +228,7 @@ public static class SemCacheServer
         });
         if (options.HttpPort != 0)
         {
-            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(httpAddress, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
         }
     }
 }

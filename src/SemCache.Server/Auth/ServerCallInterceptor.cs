@@ -90,11 +90,11 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
             throw new RpcException(new Status(StatusCode.Unimplemented, "unknown method"));
         }
 
-        if (identity.Role < required)
+        if (!identity.Role.Allows(required))
         {
             throw new RpcException(new Status(
                 StatusCode.PermissionDenied,
-                $"the key's role '{identity.Role.ToString().ToLowerInvariant()}' may not call {context.Method}; it needs '{required.ToString().ToLowerInvariant()}'"));
+                $"the key's role '{identity.Role.Name()}' may not call {context.Method}; it needs '{required.Name()}'"));
         }
 
         context.SetIdentity(identity);
