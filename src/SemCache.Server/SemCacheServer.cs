@@ -90,7 +90,7 @@ public static class SemCacheServer
         // reached on the gRPC port either (HttpPortGate keeps that port to gRPC in any case).
         if (options.HttpPort != 0)
         {
-            app.MapHealthChecks("/healthz");
+            app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = EngineHealthCheck.WriteResponse });
             app.MapPrometheusScrapingEndpoint("/metrics");
             if (options.Dashboard)
             {
@@ -108,6 +108,10 @@ public static class SemCacheServer
     public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder> addCache)
     {
         ArgumentNullException.ThrowIfNull(addCache);
+
+        // The data directory holds every tenant's prompts and answers: whatever this process
+        // creates (FASTER's segments, checkpoints, keys) is readable by its owner only.
+        SemCache.Storage.PrivateDirectory.RestrictNewFiles();
         try
         {
             var builder = CreateBuilder(args);

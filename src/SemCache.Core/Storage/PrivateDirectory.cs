@@ -1,10 +1,12 @@
+using System.Runtime.InteropServices;
+
 namespace SemCache.Storage;
 
 /// <summary>
 /// Folders and files that hold every tenant's prompts, answers and key hashes: created readable by
 /// the owner only (0700 folders, 0600 files) on Unix, whatever the process's umask.
 /// </summary>
-internal static class PrivateDirectory
+internal static partial class PrivateDirectory
 {
     private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
@@ -17,6 +19,22 @@ internal static class PrivateDirectory
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         return OperatingSystem.IsWindows() ? Directory.CreateDirectory(path) : Directory.CreateDirectory(path, FolderMode);
     }
+
+    /// <summary>
+    /// Sets the process's umask to 077, so that files a library creates with its own default mode
+    /// (FASTER's log segments and checkpoints: 0644) come out 0600. Process-wide, so only the server
+    /// program calls it, never the embeddable library. A no-op on Windows.
+    /// </summary>
+    public static void RestrictNewFiles()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = Umask(0b000_111_111);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial uint Umask(uint mask);
 
     /// <summary>Makes every file under <paramref name="root"/> 0600 and every folder 0700 (files a library created with its own mode).</summary>
     public static void Restrict(string root)

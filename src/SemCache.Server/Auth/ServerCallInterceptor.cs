@@ -49,6 +49,13 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
             status = e.StatusCode;
             throw;
         }
+        catch (SemCache.Storage.StoreFaultedException)
+        {
+            // Disk full or an I/O error: the write was not made durable and was not acknowledged.
+            // Retrying elsewhere or later is right; the path and device details stay in the log.
+            status = StatusCode.Unavailable;
+            throw new RpcException(new Status(StatusCode.Unavailable, "the store is faulted after a failed write (see /healthz and the server log): writes are refused until restart; reads are served"));
+        }
         catch (ArgumentException e)
         {
             status = StatusCode.InvalidArgument;
