@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using SemCache.Server.Auth;
 using SemCache.Server.Dashboard;
 using SemCache.Server.Hosting;
@@ -202,9 +203,22 @@ public static class SemCacheServer
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
         services.AddPerKeyRateLimiting();
-        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics => metrics
-            .AddMeter("SemCache", ServerMetrics.MeterName)
-            .AddPrometheusExporter());
+        var otlp = configuration[ServerOptions.Section + ":OtlpEndpoint"];
+        var otlpUri = Uri.TryCreate(otlp, UriKind.Absolute, out var parsed) ? parsed : null;
+        var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics =>
+        {
+            metrics.AddMeter(SemCache.Telemetry.SemCacheTelemetry.Name, ServerMetrics.MeterName).AddPrometheusExporter();
+            if (otlpUri is not null)
+            {
+                metrics.AddOtlpExporter(exporter => exporter.Endpoint = otlpUri);
+            }
+        });
+        if (otlpUri is not null)
+        {
+            // Spans only leave the process when there is somewhere to send them.
+            telemetry.WithTracing(tracing => tracing.AddSource(SemCache.Telemetry.SemCacheTelemetry.Name).AddOtlpExporter(exporter => exporter.Endpoint = otlpUri));
+        }
+
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
     }
 

@@ -52,6 +52,12 @@ public sealed class ServerOptions
     /// </summary>
     public int HttpPort { get; set; } = 8080;
 
+    /// <summary>
+    /// OTLP endpoint (e.g. <c>http://localhost:4317</c>) to export metrics and the engine's spans
+    /// (lookup, embed, search, verify, store) to, beside the Prometheus <c>/metrics</c>. Default: none.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+
     /// <summary>PFX certificate; when set the gRPC port serves TLS.</summary>
     public string? TlsCertificatePath { get; set; }
 

@@ -96,6 +96,23 @@ public sealed class ExposureTests
         Assert.Equal(StatusCode.PermissionDenied, metricsKeyOnLookup.StatusCode);
     }
 
+    [Fact]
+    public async Task Metrics_export_lookup_durations_in_seconds_with_sub_millisecond_buckets_one_outcome_attribute_and_the_model()
+    {
+        await using var host = await ServerHost.StartAsync(engine: true);
+        await host.Raw.LookupAsync(TestData.Lookup("nothing cached", TestData.Vector(3)), ServerHost.Headers(ServerHost.AdminKey));
+        using var http = new HttpClient(host.Services.GetTestHandler()) { BaseAddress = new Uri("http://localhost") };
+
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var buckets = metrics.Split('\n').Where(l => l.StartsWith("semcache_lookup_duration_seconds_bucket{", StringComparison.Ordinal)).ToList();
+
+        Assert.Contains(buckets, l => l.Contains("le=\"0.00025\"", StringComparison.Ordinal));
+        Assert.All(buckets, l => Assert.Contains("semcache_lookup_outcome=\"miss\"", l, StringComparison.Ordinal));
+        Assert.All(buckets, l => Assert.Contains("gen_ai_request_model=\"gpt-test\"", l, StringComparison.Ordinal));
+        Assert.Contains("semcache_server_lookups_total{", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("semcache_hit=", metrics, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0.0.0.0", null, false, false)]
     [InlineData("::", null, false, false)]
