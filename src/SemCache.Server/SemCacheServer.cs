@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using SemCache.Server.Auth;
 using SemCache.Server.Dashboard;
 using SemCache.Server.Hosting;
@@ -29,6 +30,7 @@ public static class SemCacheServer
         ["--grpc-port"] = ServerOptions.Section + ":GrpcPort",
         ["--http-port"] = ServerOptions.Section + ":HttpPort",
         ["--listen"] = ServerOptions.Section + ":ListenAddress",
+        ["--http-listen"] = ServerOptions.Section + ":HttpListenAddress",
         ["--keys-file"] = ServerOptions.Section + ":KeysFile",
         ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
         ["--pricing-file"] = "SemCache:PricingFile",
@@ -71,6 +73,8 @@ public static class SemCacheServer
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var gate = new HttpPortGate(options, app.Services.GetRequiredService<ApiKeyStore>());
+        app.Use(gate.InvokeAsync);
         var cacheEndpoints = app.MapGrpcService<SemanticCacheService>();
         var adminEndpoints = app.MapGrpcService<KeyAdminService>();
         if (options.RequestsPerSecondPerKey > 0)
@@ -84,31 +88,17 @@ public static class SemCacheServer
         app.MapPrefixService(options);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapHealthChecks("/healthz");
-        // Metrics and the dashboard carry no key: on the gRPC port (the one exposed to clients) only
-        // gRPC answers; the rest stays on the HTTP port, which operators keep private.
+
+        // HttpPort 0 means no HTTP surface at all: nothing below is mapped, so nothing of it can be
+        // reached on the gRPC port either (HttpPortGate keeps that port to gRPC in any case).
         if (options.HttpPort != 0)
         {
-            app.Use((context, next) =>
+            app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = EngineHealthCheck.WriteResponse });
+            app.MapPrometheusScrapingEndpoint("/metrics");
+            if (options.Dashboard)
             {
-                var path = context.Request.Path.Value ?? string.Empty;
-                if (context.Connection.LocalPort == options.GrpcPort
-                    && !path.StartsWith("/semcache.v1.", StringComparison.Ordinal)
-                    && !path.StartsWith("/grpc.", StringComparison.Ordinal)
-                    && path != "/healthz")
-                {
-                    context.Response.StatusCode = StatusCodes.Status404NotFound;
-                    return Task.CompletedTask;
-                }
-
-                return next(context);
-            });
-        }
-
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        if (options.Dashboard)
-        {
-            app.MapDashboard();
+                app.MapDashboard();
+            }
         }
 
         return app;
@@ -121,6 +111,10 @@ public static class SemCacheServer
     public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder> addCache)
     {
         ArgumentNullException.ThrowIfNull(addCache);
+
+        // The data directory holds every tenant's prompts and answers: whatever this process
+        // creates (FASTER's segments, checkpoints, keys) is readable by its owner only.
+        SemCache.Storage.PrivateDirectory.RestrictNewFiles();
         try
         {
             var builder = CreateBuilder(args);
@@ -212,9 +206,22 @@ public static class SemCacheServer
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
         services.AddPerKeyRateLimiting();
         services.AddPrefixService(configuration);
-        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics => metrics
-            .AddMeter("SemCache", ServerMetrics.MeterName)
-            .AddPrometheusExporter());
+        var otlp = configuration[ServerOptions.Section + ":OtlpEndpoint"];
+        var otlpUri = Uri.TryCreate(otlp, UriKind.Absolute, out var parsed) ? parsed : null;
+        var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("semcache-server")).WithMetrics(metrics =>
+        {
+            metrics.AddMeter(SemCache.Telemetry.SemCacheTelemetry.Name, ServerMetrics.MeterName).AddPrometheusExporter();
+            if (otlpUri is not null)
+            {
+                metrics.AddOtlpExporter(exporter => exporter.Endpoint = otlpUri);
+            }
+        });
+        if (otlpUri is not null)
+        {
+            // Spans only leave the process when there is somewhere to send them.
+            telemetry.WithTracing(tracing => tracing.AddSource(SemCache.Telemetry.SemCacheTelemetry.Name).AddOtlpExporter(exporter => exporter.Endpoint = otlpUri));
+        }
+
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
     }
 
@@ -224,6 +231,11 @@ public static class SemCacheServer
         if (!ServerOptionsValidator.TryParseAddress(options.ListenAddress, out var address))
         {
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"ListenAddress '{options.ListenAddress}' is not an IP address."]);
+        }
+
+        if (!ServerOptionsValidator.TryParseAddress(options.HttpListenAddress, out var httpAddress))
+        {
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"HttpListenAddress '{options.HttpListenAddress}' is not an IP address."]);
         }
 
         kestrel.AddServerHeader = false;
@@ -237,7 +249,7 @@ public static class SemCacheServer
         });
         if (options.HttpPort != 0)
         {
-            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(httpAddress, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
         }
     }
 }

@@ -10,14 +10,53 @@ public sealed class ServerOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "SemCache:Server";
 
-    /// <summary>Address both ports listen on. Default <c>127.0.0.1</c>; <c>0.0.0.0</c> or <c>::</c> for all interfaces.</summary>
+    /// <summary>
+    /// Address the gRPC port listens on. Default <c>127.0.0.1</c>; <c>0.0.0.0</c> or <c>::</c> for all
+    /// interfaces. A non-loopback address needs <see cref="TlsCertificatePath"/> or <see cref="AllowInsecure"/>.
+    /// </summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Address the HTTP port (dashboard, <c>/metrics</c>, <c>/healthz</c>) listens on, separately from
+    /// the gRPC port, so exposing gRPC does not expose the dashboard. Default <c>127.0.0.1</c>.
+    /// </summary>
+    public string HttpListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Host names the HTTP port answers to, separated by <c>;</c> (a <c>Host</c> header naming any
+    /// other host gets 400, which stops DNS-rebinding pages from reading a loopback dashboard).
+    /// Default: <c>localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c> and <see cref="HttpListenAddress"/>;
+    /// <c>*</c> allows any host.
+    /// </summary>
+    public string? HttpAllowedHosts { get; set; }
+
+    /// <summary>
+    /// Require <c>authorization: Bearer &lt;key&gt;</c> of role <c>metrics</c> or <c>operator</c>
+    /// for the dashboard, its JSON and <c>/metrics</c> (<c>/healthz</c> stays open for probes).
+    /// Default false: the HTTP port is private (loopback) by default.
+    /// </summary>
+    public bool HttpRequireKey { get; set; }
+
+    /// <summary>
+    /// Allow a non-loopback <see cref="ListenAddress"/> without TLS (e.g. behind a TLS-terminating
+    /// proxy on a private network). Default false: such a configuration is refused at start.
+    /// </summary>
+    public bool AllowInsecure { get; set; }
 
     /// <summary>gRPC port (HTTP/2). Default 50051.</summary>
     public int GrpcPort { get; set; } = 50051;
 
-    /// <summary>HTTP/1.1 port for the dashboard, <c>/metrics</c> and <c>/healthz</c>. Default 8080; 0 disables it.</summary>
+    /// <summary>
+    /// HTTP/1.1 port for the dashboard, <c>/metrics</c> and <c>/healthz</c>. Default 8080; 0 disables it:
+    /// then none of them is served anywhere (the gRPC port answers only gRPC, health included).
+    /// </summary>
     public int HttpPort { get; set; } = 8080;
+
+    /// <summary>
+    /// OTLP endpoint (e.g. <c>http://localhost:4317</c>) to export metrics and the engine's spans
+    /// (lookup, embed, search, verify, store) to, beside the Prometheus <c>/metrics</c>. Default: none.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
 
     /// <summary>PFX certificate; when set the gRPC port serves TLS.</summary>
     public string? TlsCertificatePath { get; set; }

@@ -17,6 +17,9 @@ internal sealed class FakeSemanticCache(int dimensions = 8) : ISemanticCache
     /// <summary>When set, lookups wait this long (honouring cancellation) before answering.</summary>
     public TimeSpan LookupDelay { get; set; }
 
+    /// <summary>Thrown by every store while set (what a faulted engine throws).</summary>
+    public Exception? StoreFailure { get; set; }
+
     public int LookupCalls;
 
     public int Count
@@ -107,6 +110,11 @@ internal sealed class FakeSemanticCache(int dimensions = 8) : ISemanticCache
     public ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (StoreFailure is { } failure)
+        {
+            throw failure;
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(request.Tenant, nameof(request.Tenant));
         ValidateScope(request.Scope);
         ArgumentException.ThrowIfNullOrEmpty(request.Prompt, nameof(request.Prompt));

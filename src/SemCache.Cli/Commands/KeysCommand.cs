@@ -11,7 +11,8 @@ namespace SemCache.Cli.Commands;
 
 /// <summary>
 /// <c>semcache keys create|revoke|list</c>: through a server's KeyAdmin service with an admin key,
-/// or directly on the keys file of <c>--data</c> while no server runs on it.
+/// or directly on the keys file of <c>--data</c> while no server runs on it: the file's lock is taken
+/// for the edit, and held by a running server, in which case the command refuses and says so.
 /// </summary>
 internal static class KeysCommand
 {
@@ -27,7 +28,7 @@ internal static class KeysCommand
     private static Command CreateKey()
     {
         var tenant = new Option<string>("--for-tenant") { Description = "Tenant the new key belongs to.", Required = true };
-        var role = new Option<string>("--role") { Description = "read, write or admin.", DefaultValueFactory = _ => "read" };
+        var role = new Option<string>("--role") { Description = "read, write, admin (own tenant), operator (every tenant) or metrics (dashboard and /metrics only).", DefaultValueFactory = _ => "read" };
         var description = new Option<string?>("--description") { Description = "A note for operators." };
         var command = new Command("create", "Creates a key; prints {\"keyId\",\"tenant\",\"role\",\"secret\"} (the secret is shown only here).") { tenant, role, description };
         var connection = CacheConnection.AddOptions(command);
@@ -46,7 +47,8 @@ internal static class KeysCommand
             }
             else
             {
-                var (record, created) = LocalStore(parseResult, connection).Create(parseResult.GetValue(tenant)!, roleValue, parseResult.GetValue(description));
+                using var store = LocalStore(parseResult, connection);
+                var (record, created) = store.Create(parseResult.GetValue(tenant)!, roleValue, parseResult.GetValue(description));
                 (keyId, secret) = (record.Id, created);
             }
 
@@ -54,7 +56,7 @@ internal static class KeysCommand
             {
                 json.WriteString("keyId", keyId);
                 json.WriteString("tenant", parseResult.GetValue(tenant));
-                json.WriteString("role", roleValue.ToString().ToLowerInvariant());
+                json.WriteString("role", roleValue.Name());
                 json.WriteString("secret", secret);
             });
             return 0;
@@ -81,7 +83,8 @@ internal static class KeysCommand
             }
             else
             {
-                revoked = LocalStore(parseResult, connection).Revoke(parseResult.GetValue(id)!);
+                using var store = LocalStore(parseResult, connection);
+                revoked = store.Revoke(parseResult.GetValue(id)!);
             }
 
             JsonLine.Write(json =>
@@ -105,11 +108,12 @@ internal static class KeysCommand
             {
                 using var channel = GrpcChannel.ForAddress(server);
                 var response = await new V1.KeyAdmin.KeyAdminClient(channel).ListKeysAsync(new V1.ListKeysRequest(), Headers(parseResult, connection), cancellationToken: cancellationToken).ConfigureAwait(false);
-                rows.AddRange(response.Keys.Select(k => (k.KeyId, k.Tenant, ((ApiKeyRole)k.Role).ToString().ToLowerInvariant(), k.Description)));
+                rows.AddRange(response.Keys.Select(k => (k.KeyId, k.Tenant, ((ApiKeyRole)k.Role).Name(), k.Description)));
             }
             else
             {
-                rows.AddRange(LocalStore(parseResult, connection).List().Select(k => (k.Id, k.Tenant, k.Role.ToString().ToLowerInvariant(), k.Description)));
+                using var store = LocalStore(parseResult, connection);
+                rows.AddRange(store.List().Select(k => (k.Id, k.Tenant, k.Role.Name(), k.Description)));
             }
 
             JsonLine.Write(json =>
@@ -132,13 +136,9 @@ internal static class KeysCommand
         return command;
     }
 
-    private static ApiKeyRole ParseRole(string? role) => role?.ToLowerInvariant() switch
-    {
-        "read" => ApiKeyRole.Read,
-        "write" => ApiKeyRole.Write,
-        "admin" => ApiKeyRole.Admin,
-        _ => throw new ArgumentException($"--role must be read, write or admin, got '{role}'.", nameof(role)),
-    };
+    private static ApiKeyRole ParseRole(string? role) => ApiKeyRoles.TryParse(role, out var parsed)
+        ? parsed
+        : throw new ArgumentException($"--role must be read, write, admin, operator or metrics, got '{role}'.", nameof(role));
 
     private static Metadata Headers(ParseResult parseResult, CacheConnection.Options connection) =>
         SemanticCacheClient.CreateHeaders(CacheConnection.KeyOf(parseResult, connection));

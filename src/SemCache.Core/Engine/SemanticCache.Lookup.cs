@@ -75,7 +75,7 @@ internal sealed partial class SemanticCache
     /// <summary>The lookup, and the query vector if it had to be computed (so GetOrCreate stores it without embedding twice).</summary>
     private async ValueTask<(CacheLookupResult Result, float[]? Vector)> LookupCoreAsync(CacheLookupRequest request, RequestKeys keys, float[]? vector, CancellationToken cancellationToken)
     {
-        using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity("semcache.lookup");
+        using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity(Telemetry.SemCacheTelemetry.LookupSpan);
         var started = Stopwatch.GetTimestamp();
         var now = NowTicks;
         var tenant = keys.Tenant;
@@ -90,8 +90,8 @@ internal sealed partial class SemanticCache
         }
 
         result ??= CacheLookupResult.Miss();
-        Record(tenant, result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        activity?.SetTag("semcache.result", KindName(result.Kind));
+        Record(tenant, result, Stopwatch.GetElapsedTime(started), request.Scope?.Model);
+        activity?.SetTag(Telemetry.SemCacheTelemetry.OutcomeAttribute, KindName(result.Kind));
         return (result, vector);
     }
 
@@ -148,7 +148,10 @@ internal sealed partial class SemanticCache
             {
                 try
                 {
-                    n = partition.Index.Search(vector, hits.AsSpan(0, k));
+                    using (Telemetry.SemCacheTelemetry.ActivitySource.StartActivity(Telemetry.SemCacheTelemetry.SearchSpan))
+                    {
+                        n = partition.Index.Search(vector, hits.AsSpan(0, k));
+                    }
                 }
                 finally
                 {
@@ -277,7 +280,11 @@ internal sealed partial class SemanticCache
                 _analyses.Set(meta.Id, candidate);
             }
 
-            verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
+            using (Telemetry.SemCacheTelemetry.ActivitySource.StartActivity(Telemetry.SemCacheTelemetry.VerifySpan))
+            {
+                verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
+            }
+
             if (!verdict.Value.Accepted) { return CandidateCheck.Vetoed; }
         }
 
@@ -421,11 +428,9 @@ internal sealed partial class SemanticCache
         };
     }
 
-    private void Record(TenantState? tenant, CacheLookupResult result, double milliseconds)
+    private void Record(TenantState? tenant, CacheLookupResult result, TimeSpan elapsed, string? model)
     {
-        var tag = new KeyValuePair<string, object?>("result", KindName(result.Kind));
-        _telemetry.Lookups.Add(1, tag);
-        _telemetry.LookupDuration.Record(milliseconds, tag);
+        _telemetry.RecordLookup(result.Kind, elapsed, model);
         if (result.IsHit && result.Usage is { } usage)
         {
             _telemetry.TokensSaved.Add(usage.InputTokens + usage.OutputTokens);
@@ -456,6 +461,7 @@ internal sealed partial class SemanticCache
                 $"This cache has no embedder (RequestsBringVectors is set): the request must carry a Vector for {field}.", "Vector");
         }
 
+        using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity(Telemetry.SemCacheTelemetry.EmbedSpan);
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
         return ToUnitVector(embeddings[0].Vector.Span);
     }

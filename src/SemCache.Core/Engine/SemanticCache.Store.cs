@@ -11,6 +11,7 @@ internal sealed partial class SemanticCache
     public async ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
     {
         using var operation = Enter();
+        using var activity = Telemetry.SemCacheTelemetry.ActivitySource.StartActivity(Telemetry.SemCacheTelemetry.StoreSpan);
         ArgumentNullException.ThrowIfNull(request);
         RequestValidator.Tenant(request.Tenant);
         _validator.Scope(request.Scope);

@@ -39,6 +39,9 @@ internal sealed class EntryStoreOptions
     /// <summary>Compaction does not run while the log is smaller than this. Default 64 MiB.</summary>
     public long CompactionMinLogBytes { get; init; } = 64L << 20;
 
+    /// <summary>Creates the write-ahead log's device from its file path instead of a file device (fault-injection tests).</summary>
+    internal Func<string, FASTER.core.IDevice>? WalDeviceFactory { get; init; }
+
     /// <summary>Clock of the background checkpoint and compaction loop.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -40,6 +40,11 @@ internal sealed partial class FasterEntryStore
     /// <summary>Caller holds <see cref="_maintenance"/>.</summary>
     private async Task CheckpointCoreAsync(CancellationToken cancellationToken)
     {
+        // A faulted store holds records whose writers were told they failed: a checkpoint now would
+        // make them durable. Restart recovers from the last checkpoint and the committed log instead.
+        if (FaultReason is not null)
+            return;
+
         var mutations = Interlocked.Read(ref _mutations);
         PersistMaxEntryId();
 
@@ -163,7 +168,9 @@ internal sealed partial class FasterEntryStore
                         lastCheckpoint = time.GetTimestamp();
                     }
 
-                    await CompactCoreAsync(force: false, _stop.Token).ConfigureAwait(false);
+                    // Compaction truncates the log the last checkpoint may need; a faulted store keeps it.
+                    if (FaultReason is null)
+                        await CompactCoreAsync(force: false, _stop.Token).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -26,6 +26,7 @@ internal sealed partial class FasterEntryStore
         ValidateEntry(entry);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
+        ThrowIfFaulted();
 
         var valueLength = EntryRecordCodec.GetEncodedLength(entry);
         if (valueLength > _maxValueLength)
@@ -62,6 +63,7 @@ internal sealed partial class FasterEntryStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
+        ThrowIfFaulted();
         if (entryId <= 0)
             return false;
 
@@ -106,6 +108,20 @@ internal sealed partial class FasterEntryStore
         Interlocked.Increment(ref _mutations);
         return commitAddress;
     }
+
+    /// <summary>
+    /// Refuses a write once a commit failed. What the failed commit covered stays applied in memory
+    /// (the engine never learnt of it, so it serves none of it), but no checkpoint or commit is taken
+    /// from then on, so a restart recovers only what was acknowledged.
+    /// </summary>
+    internal void ThrowIfFaulted()
+    {
+        if (_wal?.Fault is { } fault)
+            throw new StoreFaultedException(fault.Reason, fault);
+    }
+
+    /// <summary>Why the store refuses writes, or null while it is healthy.</summary>
+    internal string? FaultReason => _wal?.Fault?.Reason;
 
     private Lock StripeOf(ReadOnlySpan<byte> exactKey) =>
         _stripes[BinaryPrimitives.ReadUInt32LittleEndian(exactKey) & (StripeCount - 1)];

@@ -142,8 +142,11 @@ internal sealed partial class FasterEntryStore : IEntryStore
         {
             if (persistent)
             {
+                // Every tenant's prompts and answers: owner-only folders and files.
+                PrivateDirectory.Create(root);
+                PrivateDirectory.Restrict(root);
                 var storeDirectory = Path.Combine(root, "store");
-                Directory.CreateDirectory(storeDirectory);
+                PrivateDirectory.Create(storeDirectory);
                 directoryLock = LockDirectory(root);
                 device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
                 checkpoints = new DeviceLogCommitCheckpointManager(
@@ -179,7 +182,10 @@ internal sealed partial class FasterEntryStore : IEntryStore
             }
 
             if (options.Durability == CacheDurability.Durable)
-                wal = WriteAheadLog.Open(Path.Combine(root, "wal"), options.PageSizeBits, logger);
+            {
+                wal = WriteAheadLog.Open(Path.Combine(root, "wal"), options.PageSizeBits, logger, options.WalDeviceFactory);
+                StoreFaults.Clear(root);
+            }
 
             var result = new FasterEntryStore(options, logger, device, directoryLock, checkpoints, store, wal);
             var replayed = wal is null ? 0 : result.ReplayWriteAheadLog(walStart);

@@ -9,6 +9,9 @@ namespace SemCache.Storage;
 /// time (group commit). One committer task issues a commit whenever someone waits; writers that arrive
 /// while a commit is in flight are all covered by the next one, so N concurrent writers cost about one
 /// device round trip each batch instead of N.
+/// A failed commit faults the log for good: every writer of the failed batch and every later one is
+/// refused, and no later commit (not even the one at disposal) may make the failed records durable,
+/// since their writers were told they failed.
 /// </summary>
 internal sealed class WriteAheadLog : IAsyncDisposable
 {
@@ -19,11 +22,14 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _committer;
+    private readonly string _dataDirectory;
     private TaskCompletionSource _nextCommit = NewCommitSignal();
     private long _committedUntil;
+    private volatile StoreFaultedException? _fault;
 
-    private WriteAheadLog(IDevice device, FasterLog log, ILogger logger)
+    private WriteAheadLog(IDevice device, FasterLog log, ILogger logger, string dataDirectory)
     {
+        _dataDirectory = dataDirectory;
         _device = device;
         _log = log;
         _logger = logger;
@@ -31,11 +37,15 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _committer = Task.Run(CommitLoopAsync);
     }
 
-    /// <summary>Opens (and recovers, when it exists) the log in <paramref name="directory"/>.</summary>
-    public static WriteAheadLog Open(string directory, int pageSizeBits, ILogger logger)
+    /// <summary>
+    /// Opens (and recovers, when it exists) the log in <paramref name="directory"/>, a folder of the
+    /// store's data directory. <paramref name="createDevice"/> replaces the file device (fault tests).
+    /// </summary>
+    public static WriteAheadLog Open(string directory, int pageSizeBits, ILogger logger, Func<string, IDevice>? createDevice = null)
     {
-        Directory.CreateDirectory(directory);
-        var device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), recoverDevice: true);
+        PrivateDirectory.Create(directory);
+        var path = Path.Combine(directory, "wal.log");
+        var device = createDevice?.Invoke(path) ?? Devices.CreateLogDevice(path, recoverDevice: true);
         try
         {
             var settings = new FasterLogSettings
@@ -48,7 +58,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
                 RemoveOutdatedCommits = true,
             };
             var log = new FasterLog(settings, logger);
-            return new WriteAheadLog(device, log, logger);
+            return new WriteAheadLog(device, log, logger, Path.GetDirectoryName(Path.GetFullPath(directory))!);
         }
         catch
         {
@@ -56,6 +66,9 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Set once a commit failed; from then on the log refuses every write.</summary>
+    public StoreFaultedException? Fault => _fault;
 
     /// <summary>First address that recovery must replay from (everything before it was truncated).</summary>
     public long BeginAddress => _log.BeginAddress;
@@ -128,31 +141,41 @@ internal sealed class WriteAheadLog : IAsyncDisposable
 
     private async Task CommitOnceAsync()
     {
-        Exception? failure = null;
-        try
-        {
-            var target = _log.TailAddress;
-            _log.Commit(spinWait: false);
-            await _log.WaitForCommitAsync(target, 0, _stop.Token).ConfigureAwait(false);
-            Volatile.Write(ref _committedUntil, _log.CommittedUntilAddress);
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            failure = new ObjectDisposedException(nameof(WriteAheadLog));
-        }
-#pragma warning disable CA1031 // Any commit failure must reach the waiting writers instead of killing the committer.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            StorageLog.WalCommitFailed(_logger, ex);
-            failure = new IOException("The write-ahead log could not be committed to the device.", ex);
-        }
+        // Faulted: never commit again, or the records of writers told "failed" would become durable.
+        var failure = _fault ?? await TryCommitAsync().ConfigureAwait(false);
 
         var completed = Interlocked.Exchange(ref _nextCommit, NewCommitSignal());
         if (failure is null)
             completed.SetResult();
         else
             completed.SetException(failure);
+    }
+
+    private async Task<Exception?> TryCommitAsync()
+    {
+        try
+        {
+            var target = _log.TailAddress;
+            _log.Commit(spinWait: false);
+            await _log.WaitForCommitAsync(target, 0, _stop.Token).ConfigureAwait(false);
+            Volatile.Write(ref _committedUntil, _log.CommittedUntilAddress);
+            return null;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return new ObjectDisposedException(nameof(WriteAheadLog));
+        }
+#pragma warning disable CA1031 // Any commit failure must reach the waiting writers instead of killing the committer.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            StorageLog.WalCommitFailed(_logger, ex);
+            var fault = new StoreFaultedException($"a write-ahead log commit failed ({ex.GetBaseException().Message})", ex);
+            _fault = fault;
+            StoreFaults.Report(_dataDirectory, fault.Reason);
+            StorageLog.StoreFaulted(_logger, _dataDirectory, fault.Reason);
+            return fault;
+        }
     }
 
     private static TaskCompletionSource NewCommitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -164,7 +187,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         try
         {
             await _committer.ConfigureAwait(false);
-            await CommitOnceAsync().ConfigureAwait(false);
+            if (_fault is null)
+                await CommitOnceAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -55,6 +55,13 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
             status = e.StatusCode;
             throw;
         }
+        catch (SemCache.Storage.StoreFaultedException)
+        {
+            // Disk full or an I/O error: the write was not made durable and was not acknowledged.
+            // Retrying elsewhere or later is right; the path and device details stay in the log.
+            status = StatusCode.Unavailable;
+            throw new RpcException(new Status(StatusCode.Unavailable, "the store is faulted after a failed write (see /healthz and the server log): writes are refused until restart; reads are served"));
+        }
         catch (ArgumentException e)
         {
             status = StatusCode.InvalidArgument;
@@ -96,11 +103,11 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
             throw new RpcException(new Status(StatusCode.Unimplemented, "unknown method"));
         }
 
-        if (identity.Role < required)
+        if (!identity.Role.Allows(required))
         {
             throw new RpcException(new Status(
                 StatusCode.PermissionDenied,
-                $"the key's role '{identity.Role.ToString().ToLowerInvariant()}' may not call {context.Method}; it needs '{required.ToString().ToLowerInvariant()}'"));
+                $"the key's role '{identity.Role.Name()}' may not call {context.Method}; it needs '{required.Name()}'"));
         }
 
         context.SetIdentity(identity);

@@ -4,8 +4,9 @@ using SemCache.Server.Auth;
 namespace SemCache.Server.Hosting;
 
 /// <summary>
-/// Makes sure an operator can get in: registers <c>SEMCACHE_ADMIN_KEY</c> when it is set, and on a
-/// first start with no keys at all creates a development admin key and prints it once.
+/// Makes sure an operator can get in: registers <c>SEMCACHE_ADMIN_KEY</c> when it is set (role
+/// operator: every tenant), and on a first start with no keys at all creates a development admin key
+/// of role operator and prints it once.
 /// </summary>
 internal sealed partial class BootstrapKeyService(
     ApiKeyStore keys,
@@ -26,19 +27,20 @@ internal sealed partial class BootstrapKeyService(
                 throw new InvalidOperationException($"{AdminKeyVariable} must be at least 16 characters long.");
             }
 
-            var record = keys.Import(fromEnvironment.Trim(), tenant, ApiKeyRole.Admin, "from " + AdminKeyVariable);
+            var record = keys.ImportBootstrap(fromEnvironment.Trim(), tenant, ApiKeyRole.Operator, "from " + AdminKeyVariable);
             LogImported(logger, AdminKeyVariable, record.Id, tenant);
         }
         else if (keys.IsEmpty)
         {
-            var (record, secret) = keys.Create(tenant, ApiKeyRole.Admin, "development admin key created on first start");
+            var (record, secret) = keys.Create(tenant, ApiKeyRole.Operator, "development admin key created on first start", bootstrap: true);
 
             // Printed once on stdout, not logged: log sinks are often shipped elsewhere.
             Console.Out.WriteLine(
                 $"""
 
-                SemCache: no API keys were configured, so a development admin key was created
-                for tenant '{tenant}' (id {record.Id}). It is shown only now and stored hashed in
+                SemCache: no API keys were configured, so a development admin key (role operator:
+                every tenant) was created in tenant '{tenant}' (id {record.Id}). It is shown only
+                now and stored hashed in
                 {keys.FilePath}:
 
                     {secret}

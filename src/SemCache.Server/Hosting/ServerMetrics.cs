@@ -16,7 +16,11 @@ internal sealed class ServerMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _calls = meter.CreateCounter<long>("semcache.server.calls", "{call}", "gRPC calls by method and status.");
-        _callDuration = meter.CreateHistogram<double>("semcache.server.call.duration", "s", "gRPC call duration by method.");
+        _callDuration = meter.CreateHistogram(
+            "semcache.server.call.duration",
+            "s",
+            "gRPC call duration by method.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SemCache.Telemetry.SemCacheTelemetry.DurationBuckets });
         _lookups = meter.CreateCounter<long>("semcache.server.lookups", "{lookup}", "Lookups answered by the server, by outcome (exact, semantic, miss).");
     }
 
@@ -26,11 +30,7 @@ internal sealed class ServerMetrics
         _callDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("rpc.method", method));
     }
 
+    /// <summary>The same outcome attribute as the engine's <c>semcache.lookups</c>, so one query groups both.</summary>
     public void RecordLookup(CacheHitKind kind) =>
-        _lookups.Add(1, new KeyValuePair<string, object?>("semcache.hit", kind switch
-        {
-            CacheHitKind.Exact => "exact",
-            CacheHitKind.Semantic => "semantic",
-            _ => "miss",
-        }));
+        _lookups.Add(1, new KeyValuePair<string, object?>(SemCache.Telemetry.SemCacheTelemetry.OutcomeAttribute, SemCache.Telemetry.SemCacheTelemetry.OutcomeName(kind)));
 }

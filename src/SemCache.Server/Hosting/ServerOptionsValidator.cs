@@ -15,6 +15,25 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
             failures.Add($"SemCache:Server:ListenAddress '{options.ListenAddress}' is not an IP address (use 127.0.0.1, 0.0.0.0, :: or localhost).");
         }
 
+        if (!TryParseAddress(options.HttpListenAddress, out _))
+        {
+            failures.Add($"SemCache:Server:HttpListenAddress '{options.HttpListenAddress}' is not an IP address (use 127.0.0.1, 0.0.0.0, :: or localhost).");
+        }
+
+        // Keys travel in every call's headers: in clear text off this machine, anyone on the path
+        // could take one. A TLS-terminating proxy in front is the one reason to say AllowInsecure.
+        if (TryParseAddress(options.ListenAddress, out var grpcAddress) && !IPAddress.IsLoopback(grpcAddress)
+            && string.IsNullOrEmpty(options.TlsCertificatePath) && !options.AllowInsecure)
+        {
+            failures.Add($"SemCache:Server:ListenAddress '{options.ListenAddress}' is not a loopback address and no TlsCertificatePath is set: API keys would cross the network in clear text. Set TlsCertificatePath, or AllowInsecure=true behind a TLS-terminating proxy.");
+        }
+
+        if (options.OtlpEndpoint is { Length: > 0 } otlp
+            && !(Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) && (otlpUri.Scheme == Uri.UriSchemeHttp || otlpUri.Scheme == Uri.UriSchemeHttps)))
+        {
+            failures.Add($"SemCache:Server:OtlpEndpoint '{otlp}' is not an absolute http or https address.");
+        }
+
         if (options.GrpcPort is < 1 or > 65535)
         {
             failures.Add($"SemCache:Server:GrpcPort (--grpc-port) must be 1 to 65535, got {options.GrpcPort}.");

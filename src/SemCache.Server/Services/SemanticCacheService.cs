@@ -157,9 +157,9 @@ internal sealed class SemanticCacheService(
     public override async Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
     {
         var identity = context.Identity();
-        if (request.AllTenants && identity.Role < ApiKeyRole.Admin)
+        if (request.AllTenants && !identity.Role.SpansTenants())
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, "all_tenants needs an admin key"));
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "all_tenants needs an operator key"));
         }
 
         var stats = await cache.GetStatsAsync(request.AllTenants ? null : identity.Tenant, context.CancellationToken);
