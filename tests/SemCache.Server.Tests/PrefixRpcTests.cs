@@ -104,6 +104,14 @@ public sealed class PrefixRpcTests
         Assert.False((await client.RemoveBackendAsync(new V1.RemoveBackendRequest { BackendId = "vllm-0" }, globex)).Removed);
         var foreign = await Assert.ThrowsAsync<RpcException>(async () => await client.ReportUsageAsync(new V1.ReportUsageRequest { BackendId = "vllm-0", Prompt = prompt }, globex));
         Assert.Equal(StatusCode.InvalidArgument, foreign.StatusCode);
+        var foreignStream = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = client.StreamKvEvents(globex);
+            await call.RequestStream.WriteAsync(new V1.KvEventMessage { BackendId = "vllm-0", Kind = V1.KvEventKind.AllBlocksCleared });
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseAsync;
+        });
+        Assert.Equal(StatusCode.InvalidArgument, foreignStream.StatusCode);
 
         // Now globex has a backend with the same id and streams the same tokens as KV events of its own engine:
         // its keys are salted with its tenant, so acme's holdings stay unreachable and its own are separate.
@@ -204,6 +212,29 @@ public sealed class PrefixRpcTests
 
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             Assert.True(status is StatusCode.OK or StatusCode.InvalidArgument, $"{method} with {payload.Length} bytes answered {status}");
+        }
+
+        // Garbage frames on the event stream: each stream ends InvalidArgument (or OK when the bytes happen to parse).
+        var streamMethod = new Method<byte[], byte[]>(MethodType.ClientStreaming, "semcache.v1.PrefixCache", "StreamKvEvents", RawBytes, RawBytes);
+        for (var i = 0; i < 40; i++)
+        {
+            var frame = new byte[random.Next(1, 200)];
+            random.NextBytes(frame);
+            StatusCode status;
+            try
+            {
+                using var call = invoker.AsyncClientStreamingCall(streamMethod, null, new CallOptions(mallory));
+                await call.RequestStream.WriteAsync(frame);
+                await call.RequestStream.CompleteAsync();
+                await call.ResponseAsync;
+                status = StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                status = e.StatusCode;
+            }
+
+            Assert.True(status is StatusCode.OK or StatusCode.InvalidArgument, $"a garbage KV event stream answered {status}");
         }
 
         Assert.True(statuses.GetValueOrDefault(StatusCode.InvalidArgument) > 300, string.Join(", ", statuses));

@@ -8,8 +8,8 @@ namespace SemCache.Benchmarks.Prefix;
 /// <c>PrefixMatch</c> of an 8,192-token prompt (token ids: tokenisation excluded) against 1,000 engine backends
 /// holding 10,240 blocks of 16 tokens each (10.24 M tracked blocks), side by side with one hashing pass over the
 /// same 8k tokens (the baseline: the match hashes the prompt once, then does a binary search per backend).
-/// Each backend holds 20 prompts of 8k tokens; prompt j of backend i shares a different number of leading blocks
-/// with the query (0 to 511), so every backend's search runs to a different depth. Setup prints the measured
+/// Each backend holds 20 prompts of 8k tokens; its first prompt shares a different number of leading blocks with
+/// the query (0 to 511), so every backend's search runs to a different depth. Setup prints the measured
 /// managed memory per tracked block.
 /// </summary>
 [BenchmarkCategory("Prefix")]
@@ -43,10 +43,12 @@ public class PrefixMatchBenchmarks
             await _cache.RegisterBackendAsync("bench", new PrefixBackend { Id = id, Tokenizer = PrefixTokenizers.Caller, BlockSize = BlockSize });
             for (var p = 0; p < PromptsPerBackend; p++)
             {
-                var shared = ((b * PromptsPerBackend) + p) * 7919 % (PromptTokens / BlockSize) * BlockSize;
+                // The first prompt of each backend shares a different number of leading blocks with the query; the
+                // others share nothing, so every backend holds exactly 20 x 512 = 10,240 distinct blocks.
+                var shared = p == 0 ? b * 7919 % (PromptTokens / BlockSize) * BlockSize : 0;
                 _query.AsSpan(0, shared).CopyTo(prompt);
                 for (var t = shared; t < PromptTokens; t++) { prompt[t] = random.Next(0, 200_000); }
-                if (shared < PromptTokens) { prompt[shared] = _query[shared] + 1; }
+                if (prompt[shared] == _query[shared]) { prompt[shared]++; }
                 await _cache.ReportUsageAsync(new PrefixUsageReport { Tenant = "bench", BackendId = id, Prompt = PrefixPrompt.FromTokens((int[])prompt.Clone()) });
             }
 

@@ -20,12 +20,8 @@ public static class PrefixCacheServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<PrefixCacheOptions>();
         if (configure is not null) { options.Configure(configure); }
-        options.Validate(
-            o =>
-            {
-                o.Validate();
-                return true;
-            });
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrefixCacheOptions>, PrefixCacheOptionsValidator>());
         services.TryAddSingleton<IPrefixCache>(sp =>
         {
             var cache = sp.GetService<IOptions<SemanticCacheOptions>>()?.Value;
@@ -38,5 +34,22 @@ public static class PrefixCacheServiceCollectionExtensions
                 sp.GetService<IMeterFactory>());
         });
         return services;
+    }
+}
+
+/// <summary>Turns <see cref="PrefixCacheOptions.Validate"/> into an options failure, so a host stops with the message instead of a stack trace.</summary>
+internal sealed class PrefixCacheOptionsValidator : IValidateOptions<PrefixCacheOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PrefixCacheOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException e)
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
     }
 }

@@ -178,22 +178,36 @@ internal sealed partial class PrefixCache
         private readonly Dictionary<string, TokenizedPrompt> _tokens = new(StringComparer.Ordinal);
         private readonly Dictionary<(string, int), UInt128[]> _keys = [];
         private readonly byte[] _extras = prompt.Extras is null ? [] : Encoding.UTF8.GetBytes(prompt.Extras);
+        private string? _lastTokenizer;
+        private int _lastBlockSize;
+        private UInt128[]? _lastKeys;
+        private string? _lastTokenTokenizer;
+        private TokenizedPrompt? _lastToken;
 
         public TokenizedPrompt Tokens(string tokenizer)
         {
+            if (_lastToken is not null && (prompt.TokenIds is not null || ReferenceEquals(tokenizer, _lastTokenTokenizer))) { return _lastToken; }
             // Caller token ids are the same for every backend.
             var id = prompt.TokenIds is not null ? PrefixTokenizers.Caller : tokenizer;
             if (!_tokens.TryGetValue(id, out var tokens)) { _tokens[id] = tokens = PromptTokenizer.Tokenize(prompt, tokenizer, withOffsets); }
+            (_lastTokenTokenizer, _lastToken) = (tokenizer, tokens);
             return tokens;
         }
 
         public UInt128[] Keys(string tokenizer, int blockSize, in PrefixSeed seed)
         {
-            if (_keys.TryGetValue((tokenizer, blockSize), out var keys)) { return keys; }
-            var tokens = Tokens(tokenizer).Tokens;
-            keys = new UInt128[PrefixHashing.BlockCount(tokens.Length, blockSize)];
-            PrefixHashing.ChainKeys(tokens, blockSize, seed, _extras, algorithm, keys);
-            return _keys[(tokenizer, blockSize)] = keys;
+            // Candidates mostly share one tokenizer and block size: skip the string hashing of the lookup for them.
+            if (_lastKeys is not null && ReferenceEquals(tokenizer, _lastTokenizer) && blockSize == _lastBlockSize) { return _lastKeys; }
+            if (!_keys.TryGetValue((tokenizer, blockSize), out var keys))
+            {
+                var tokens = Tokens(tokenizer).Tokens;
+                keys = new UInt128[PrefixHashing.BlockCount(tokens.Length, blockSize)];
+                PrefixHashing.ChainKeys(tokens, blockSize, seed, _extras, algorithm, keys);
+                _keys[(tokenizer, blockSize)] = keys;
+            }
+
+            (_lastTokenizer, _lastBlockSize, _lastKeys) = (tokenizer, blockSize, keys);
+            return keys;
         }
     }
 }

@@ -68,8 +68,9 @@ internal sealed partial class PrefixCache
                     var info = JsonSerializer.Deserialize<PrefixBackend>(reader.ReadString()) ?? throw new InvalidDataException("a null backend");
                     var state = new BackendState(info, SeedFor(tenant, info.Tokenizer, info.BlockSize), _options);
                     state.Blocks.Import(reader);
-                    var tenantState = TenantFor(tenant, create: true)!;
-                    if (tenantState.Backends.Count < _options.MaxBackendsPerTenant) { tenantState.Backends[info.Id] = state; }
+                    // Limits lowered since the file was written drop what no longer fits instead of the whole index.
+                    var tenantState = _tenants.Count < _options.MaxTenants || _tenants.ContainsKey(tenant) ? TenantFor(tenant, create: true) : null;
+                    if (tenantState is not null && tenantState.Backends.Count < _options.MaxBackendsPerTenant) { tenantState.Backends[info.Id] = state; }
                 }
             }
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -48,17 +49,41 @@ internal static class PrefixHashing
     /// Writes the chained keys of the whole blocks of <paramref name="tokens"/> into <paramref name="keys"/>
     /// (which must hold <see cref="BlockCount"/> of them) and returns their number.
     /// </summary>
+    /// <remarks>
+    /// One buffer laid out as <c>[SHA-256 key] ‖ parent key ‖ block tokens ‖ extras</c> serves every block: per block
+    /// only the parent and the tokens are rewritten, so the cost is one short XXH3-128 call per block.
+    /// </remarks>
+    [SkipLocalsInit]
     public static int ChainKeys(ReadOnlySpan<int> tokens, int blockSize, in PrefixSeed seed, ReadOnlySpan<byte> extras, PrefixHashAlgorithm algorithm, Span<UInt128> keys)
     {
         var blocks = BlockCount(tokens.Length, blockSize);
-        var parent = seed.Root;
-        for (var i = 0; i < blocks; i++)
+        if (blocks == 0) { return 0; }
+        var prefix = algorithm == PrefixHashAlgorithm.Sha256 ? seed.Key.Length : 0;
+        var tokenBytes = blockSize * 4;
+        var length = prefix + 16 + tokenBytes + extras.Length;
+        byte[]? rented = null;
+        var buffer = (length <= StackBytes ? stackalloc byte[StackBytes] : (rented = ArrayPool<byte>.Shared.Rent(length)))[..length];
+        try
         {
-            parent = NextKey(parent, tokens.Slice(i * blockSize, blockSize), seed, extras, algorithm);
-            keys[i] = parent;
-        }
+            seed.Key.AsSpan(0, prefix).CopyTo(buffer);
+            extras.CopyTo(buffer[(prefix + 16 + tokenBytes)..]);
+            var parentBytes = buffer.Slice(prefix, 16);
+            var blockBytes = buffer.Slice(prefix + 16, tokenBytes);
+            var parent = seed.Root;
+            for (var i = 0; i < blocks; i++)
+            {
+                BinaryPrimitives.WriteUInt128LittleEndian(parentBytes, parent);
+                WriteTokens(tokens.Slice(i * blockSize, blockSize), blockBytes);
+                parent = Hash(buffer, seed, algorithm);
+                keys[i] = parent;
+            }
 
-        return blocks;
+            return blocks;
+        }
+        finally
+        {
+            if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
+        }
     }
 
     /// <summary>The key of one block given its parent's key (<see cref="PrefixSeed.Root"/> for a first block).</summary>
@@ -74,14 +99,7 @@ internal static class PrefixHashing
             BinaryPrimitives.WriteUInt128LittleEndian(buffer[prefix..], parent);
             WriteTokens(blockTokens, buffer.Slice(prefix + 16, blockTokens.Length * 4));
             extras.CopyTo(buffer[(prefix + 16 + (blockTokens.Length * 4))..]);
-            if (algorithm == PrefixHashAlgorithm.Sha256)
-            {
-                Span<byte> digest = stackalloc byte[32];
-                SHA256.HashData(buffer, digest);
-                return BinaryPrimitives.ReadUInt128LittleEndian(digest);
-            }
-
-            return XxHash128.HashToUInt128(buffer, seed.Seed64);
+            return Hash(buffer, seed, algorithm);
         }
         finally
         {
@@ -89,7 +107,20 @@ internal static class PrefixHashing
         }
     }
 
+    private static UInt128 Hash(ReadOnlySpan<byte> buffer, in PrefixSeed seed, PrefixHashAlgorithm algorithm)
+    {
+        if (algorithm == PrefixHashAlgorithm.Sha256)
+        {
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(buffer, digest);
+            return BinaryPrimitives.ReadUInt128LittleEndian(digest);
+        }
+
+        return XxHash128.HashToUInt128(buffer, seed.Seed64);
+    }
+
     /// <summary>Dynamo's local block hash of every whole block: XXH3-64 (seed 1337) of the block's u32 LE token ids.</summary>
+    [SkipLocalsInit]
     public static int DynamoBlockHashes(ReadOnlySpan<int> tokens, int blockSize, Span<ulong> hashes)
     {
         var blocks = BlockCount(tokens.Length, blockSize);
