@@ -96,7 +96,7 @@ public sealed record GpuScorerStats
     /// <summary>Resident copies dropped to stay under <see cref="MaxDeviceBytes"/>.</summary>
     public long Evictions { get; init; }
 
-    /// <summary>Calls scored on the CPU: matrices below <see cref="GpuScorerOptions.MinRows"/> or too large for the bound.</summary>
+    /// <summary>Calls scored on the CPU: matrices below <see cref="GpuScorerOptions.MinRows"/> or too large for the bound, or more than 256 results per query.</summary>
     public long CpuFallbacks { get; init; }
 
     /// <summary>Calls scored on the device.</summary>

@@ -40,9 +40,16 @@ internal sealed partial class IlgpuBatchScorer
         var dims = matrix.Dimensions;
         var rows = copy.Uploaded;
         var tile = SimilarityKernels.PerThread * _tileThreads;
-        for (var qStart = 0; qStart < queryCount; qStart += QueriesPerLaunch)
+        // Queries per launch such that the work buffers stay within ScratchReserve: the similarity
+        // block (at least one segment per query) within ScratchBytes, the padded queries within a
+        // quarter of it; the candidates then take at most a quarter (k <= MaxK = SegmentLength / 8).
+        var perLaunch = (int)Math.Clamp(
+            Math.Min(_options.ScratchBytes / (sizeof(float) * SegmentLength), _options.ScratchBytes / (4L * sizeof(float) * stride)),
+            1,
+            QueriesPerLaunch);
+        for (var qStart = 0; qStart < queryCount; qStart += perLaunch)
         {
-            var qn = Math.Min(QueriesPerLaunch, queryCount - qStart);
+            var qn = Math.Min(perLaunch, queryCount - qStart);
 
             // Blocks of whole segments, as many rows as the scratch bound allows for this many queries.
             var byScratch = _options.ScratchBytes / sizeof(float) / qn / SegmentLength * SegmentLength;

@@ -31,8 +31,11 @@ internal sealed partial class IlgpuBatchScorer
         }
     }
 
-    /// <summary>Device memory the work buffers may take at most, kept free of resident copies.</summary>
-    private long ScratchReserve => _options.ScratchBytes + (_options.ScratchBytes / 4);
+    /// <summary>
+    /// Device memory the work buffers may take at most, kept free of resident copies: the similarity
+    /// block (ScratchBytes), padded queries and candidates (a quarter of it each; see Launch).
+    /// </summary>
+    private long ScratchReserve => _options.ScratchBytes + (_options.ScratchBytes / 2);
 
     /// <summary>Bytes of one row component on the device.</summary>
     private int ComponentBytes => _options.Encoding == GpuVectorEncoding.HalfPrecision ? 2 : sizeof(float);

@@ -117,9 +117,9 @@ internal sealed partial class IlgpuBatchScorer : IGpuBatchScorer
 
     public void Score(VectorMatrix matrix, ReadOnlySpan<float> queries, int queryCount, Span<ScoredRow> results, Span<int> counts)
     {
-        BatchSimilarityScorers.ValidateScore(matrix, queries, queryCount, results, counts);
+        var k = BatchSimilarityScorers.ValidateScore(matrix, queries, queryCount, results, counts);
         var live = matrix.RowCount - matrix.RetiredCount;
-        if (live < _options.MinRows || !TryScoreOnDevice(matrix, queries, queryCount, results, counts))
+        if (live < _options.MinRows || k > MaxK || !TryScoreOnDevice(matrix, queries, queryCount, results, counts))
         {
             Interlocked.Increment(ref _cpuFallbacks);
             BatchSimilarityScorers.Cpu.Score(matrix, queries, queryCount, results, counts);

@@ -174,6 +174,13 @@ public static class SemCacheServer
         {
             cache.AddOnnxCrossEncoder(options => crossEncoder.Bind(options));
         }
+
+        // Batch lookups on the GPU (CUDA when present, else the CPU) when SemCache:Gpu:Enabled is set.
+        var gpu = configuration.GetSection("SemCache:Gpu");
+        if (gpu.GetValue<bool>("Enabled"))
+        {
+            services.AddSemanticCacheGpu(options => gpu.Bind(options));
+        }
     }
 
     private static void AddServerServices(IServiceCollection services, ConfigurationManager configuration)

@@ -128,7 +128,7 @@ public sealed class IlgpuScorerTests
         using var b = VectorMatrix.FromRows(TestVectors.Clustered(2000, 48, seed: 9), 48);
         var queries = TestVectors.Clustered(3, 48, seed: 10);
         const long scratch = 1L << 16;
-        const long bound = (scratch * 5 / 4) + 600_000;
+        const long bound = (scratch * 3 / 2) + 600_000;
         using var gpu = CpuAccelerator(maxDeviceBytes: bound, scratchBytes: scratch);
 
         AssertSame(Score(BatchSimilarityScorers.Cpu, a, queries), Score(gpu, a, queries));
@@ -142,7 +142,7 @@ public sealed class IlgpuScorerTests
     }
 
     [Fact]
-    public void A_matrix_too_large_for_the_bound_or_below_the_minimum_is_scored_on_the_cpu_with_the_same_result()
+    public void A_matrix_too_large_for_the_bound_below_the_minimum_or_asked_for_too_many_results_is_scored_on_the_cpu_alike()
     {
         using var matrix = VectorMatrix.FromRows(TestVectors.Clustered(3000, 32, seed: 11), 32);
         var queries = TestVectors.Clustered(4, 32, seed: 12);
@@ -155,6 +155,11 @@ public sealed class IlgpuScorerTests
 
         Assert.Equal((1, 0, 0), (tiny.GetStats().CpuFallbacks, tiny.GetStats().DeviceCalls, tiny.GetStats().ResidentMatrices));
         Assert.Equal((1, 0), (small.GetStats().CpuFallbacks, small.GetStats().DeviceCalls));
+
+        // More results per query than the device path selects (256) also go to the CPU.
+        using var wide = CpuAccelerator();
+        AssertSame(Score(BatchSimilarityScorers.Cpu, matrix, queries, k: 300), Score(wide, matrix, queries, k: 300), k: 300);
+        Assert.Equal((1, 0), (wide.GetStats().CpuFallbacks, wide.GetStats().DeviceCalls));
     }
 
     [Fact]

@@ -61,6 +61,29 @@ public sealed class BatchLookupTests
     }
 
     [Fact]
+    public async Task With_SemCache_Gpu_Enabled_the_engine_scores_batches_on_the_configured_accelerator()
+    {
+        await using var host = await ServerHost.StartAsync(engine: true, settings: new Dictionary<string, string?>
+        {
+            ["SemCache:Gpu:Enabled"] = "true",
+            ["SemCache:Gpu:Accelerator"] = "IlgpuCpu",
+            ["SemCache:Gpu:MinRows"] = "0",
+        });
+        using var client = host.ClientFor(ServerHost.AdminKey);
+        var random = new Random(9);
+        var vectors = Enumerable.Range(0, 20).Select(_ => Vector(random)).ToList();
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            await client.StoreAsync(new CacheStoreRequest { Tenant = "ignored", Scope = Scope, Prompt = $"q{i}", Response = $"a{i}", Vector = vectors[i] });
+        }
+
+        var batch = await client.LookupBatchAsync(vectors.Select(v => new CacheLookupRequest { Tenant = "ignored", Scope = Scope, Vector = v }).ToList());
+
+        Assert.All(batch, r => Assert.Equal(CacheHitKind.Semantic, r.Kind));
+        Assert.Equal("ilgpu-cpu", (await host.Cache.GetStatsAsync(null)).BatchAccelerator);
+    }
+
+    [Fact]
     public async Task A_batch_whose_deadline_runs_out_answers_every_lookup_miss_with_reason_deadline()
     {
         var cache = new FakeSemanticCache(ServerHost.Dimensions) { LookupDelay = TimeSpan.FromMinutes(1) };
