@@ -48,6 +48,18 @@ public sealed partial class SemanticCachingChatClient
         // Reached only when the inner stream completed and the caller read it to the end.
         var response = updates.ToChatResponse();
         await StoreAsync(request, response, hit, cancellationToken).ConfigureAwait(false);
+        if (hit is not null && response.AdditionalProperties is { } properties)
+        {
+            // One closing update without content tells a streaming caller what a plain call's response says: a miss,
+            // the best similarity seen, and the id the answer was stored under.
+            var metadata = new AdditionalPropertiesDictionary();
+            foreach (var key in (string[])[SemanticCacheChatProperties.HitKind, SemanticCacheChatProperties.Similarity, SemanticCacheChatProperties.Reasons, SemanticCacheChatProperties.EntryId])
+            {
+                if (properties.TryGetValue(key, out var value)) { metadata[key] = value; }
+            }
+
+            yield return new ChatResponseUpdate { AdditionalProperties = metadata };
+        }
     }
 
     private IEnumerable<ChatResponseUpdate> Replay(ChatCacheRequest request, CacheLookupResult hit)
