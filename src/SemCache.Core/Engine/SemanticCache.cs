@@ -81,6 +81,10 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
             Encoding = options.VectorEncoding,
+
+            // Quantised partitions keep float32 (build and re-rank only) in unlinked memory-mapped files beside the
+            // data; an in-memory cache keeps it in memory, since it promised to write nothing.
+            Float32Directory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "float32"),
         };
         _indexDirectory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "index");
         _storeStripes = new SemaphoreSlim[StoreStripes];

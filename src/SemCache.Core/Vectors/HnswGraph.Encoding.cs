@@ -10,11 +10,13 @@ namespace SemCache.Vectors;
 /// unvisited neighbours as one gathered batch through <see cref="IVectorScorer"/> (one native call per node).
 /// </summary>
 /// <remarks>
-/// Where float32 lives: in the <see cref="VectorArena"/> as before, because links are built on float32 (the graph's
-/// quality does not depend on the encoding) and the best <c>ef</c> candidates of a quantised search are re-ranked
-/// with it, so every similarity a caller sees is exact. The codes are an additional 64-byte-aligned block
-/// (<see cref="CodeArena"/>: 384 B per 384-d vector for int8, 48 B for binary); traversal reads only the codes and the
-/// links, so the float32 block is touched ef times per query instead of once per visited node.
+/// Where float32 lives: in the <see cref="VectorArena"/>, because links are built on float32 (the graph's quality does
+/// not depend on the encoding) and the best <c>ef</c> candidates of a quantised search are re-ranked with it, so every
+/// similarity a caller sees is exact. For a quantised encoding with <see cref="VectorIndexOptions.Float32Directory"/>
+/// set, that block is a memory-mapped file (1,536 B per 384-d vector of disk and page cache, not process memory):
+/// traversal reads only the codes (<see cref="CodeArena"/>: 384 B per vector for int8, 48 B for binary) and the links,
+/// so float32 is touched ef times per query (the re-rank) instead of once per visited node; under memory pressure each
+/// re-ranked candidate may cost a page fault (a 4 KiB read) instead of a cache miss.
 /// </remarks>
 internal sealed unsafe partial class HnswGraph
 {
@@ -42,8 +44,14 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>Bytes of the quantised codes (0 for float32).</summary>
     public long CodeBytes => (long)(_codes?.Bytes ?? 0);
 
-    /// <summary>Sets the encoding and kernels. Writer only, before the first search.</summary>
-    public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer)
+    /// <summary>Float32 bytes kept in a memory-mapped file rather than process memory (quantised encodings).</summary>
+    public long Float32FileBytes => _arena.FileVectorBytes;
+
+    /// <summary>
+    /// Sets the encoding and kernels. Writer only, before the first search. With a quantised encoding and a
+    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there (see <see cref="VectorArena"/>).
+    /// </summary>
+    public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer, string? float32Directory = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         if (!Enum.IsDefined(encoding))
@@ -53,6 +61,14 @@ internal sealed unsafe partial class HnswGraph
 
         _encoding = encoding;
         _scorer = scorer;
+        var directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
+        if (!string.Equals(_arena.VectorDirectory, directory, StringComparison.Ordinal))
+        {
+            var arena = _arena;
+            _arena = arena.CopyTo(arena.Capacity, Volatile.Read(ref _count), directory);
+            arena.Dispose(); // no search has started on this graph yet
+        }
+
         MaintainCodes();
     }
 
