@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SemCache.Vectors.Native;
@@ -217,17 +218,31 @@ internal sealed unsafe partial class HnswGraph
         if (codes is not null)
         {
             // Re-rank: exact float32 similarity of every candidate the codes found, in one gathered call.
-            var ids = stackalloc uint[n];
-            var exact = stackalloc float[n];
+            // (ef is at most 4096, times the binary oversampling: large lists rent instead of using the stack.)
+            uint[]? rentedIds = null;
+            float[]? rentedScores = null;
+            var ids = n <= 512 ? stackalloc uint[n] : (rentedIds = ArrayPool<uint>.Shared.Rent(n)).AsSpan(0, n);
+            var exact = n <= 512 ? stackalloc float[n] : (rentedScores = ArrayPool<float>.Shared.Rent(n)).AsSpan(0, n);
             for (var i = 0; i < n; i++)
             {
                 ids[i] = work[i].Id;
             }
 
-            _scorer.DotF32(q, arena.Vectors, ids, n, _dimensions, _stride, exact);
+            fixed (uint* pIds = ids)
+            fixed (float* pExact = exact)
+            {
+                _scorer.DotF32(q, arena.Vectors, pIds, n, _dimensions, _stride, pExact);
+            }
+
             for (var i = 0; i < n; i++)
             {
                 work[i].Similarity = exact[i];
+            }
+
+            if (rentedIds is not null)
+            {
+                ArrayPool<uint>.Shared.Return(rentedIds);
+                ArrayPool<float>.Shared.Return(rentedScores!);
             }
 
             work.AsSpan(0, n).Sort(default(BestFirst));

@@ -134,7 +134,11 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>The stored vector of a node (without padding).</summary>
     public ReadOnlySpan<float> VectorOf(uint id) => new(_arena.Vector(id), _dimensions);
 
-    public void Dispose() => _arena.Dispose();
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _codes?.Dispose();
+    }
 
     /// <summary>
     /// The level of a node, drawn from the exponential distribution of the HNSW paper by hashing the id with the
