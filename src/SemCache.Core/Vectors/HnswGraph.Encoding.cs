@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using SemCache.Vectors.Native;
 using SemCache.Vectors.Quantization;
 
@@ -325,6 +326,7 @@ internal sealed unsafe partial class HnswGraph
                 }
 
                 Unsafe.Add(ref marks, id) = generation;
+                batch.Prefetch(id); // the row's first line starts loading while the rest of the batch is gathered
                 ids[m++] = id;
             }
 
@@ -363,11 +365,21 @@ internal sealed unsafe partial class HnswGraph
     private interface IBatchSimilarity
     {
         void Score(uint* ids, int count, float* similarities);
+
+        void Prefetch(uint id);
     }
 
     private readonly struct Float32Batch(IVectorScorer scorer, float* query, float* vectors, int dims, int stride) : IBatchSimilarity
     {
         public void Score(uint* ids, int count, float* similarities) => scorer.DotF32(query, vectors, ids, count, dims, stride, similarities);
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(vectors + ((nuint)id * (nuint)stride));
+            }
+        }
     }
 
     private readonly struct Int8Batch(IVectorScorer scorer, sbyte* query, sbyte* codes, int dims, int codeBytes, float factor, float offset) : IBatchSimilarity
@@ -381,6 +393,14 @@ internal sealed unsafe partial class HnswGraph
                 similarities[i] = offset + (factor * raw[i]);
             }
         }
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(codes + ((nuint)id * (nuint)codeBytes));
+            }
+        }
     }
 
     private readonly struct BinaryBatch(IVectorScorer scorer, BinaryQuantizer quantizer, ulong* query, ulong* codes, int words) : IBatchSimilarity
@@ -392,6 +412,14 @@ internal sealed unsafe partial class HnswGraph
             for (var i = 0; i < count; i++)
             {
                 similarities[i] = quantizer.Similarity(raw[i]);
+            }
+        }
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(codes + ((nuint)id * (nuint)words));
             }
         }
     }
