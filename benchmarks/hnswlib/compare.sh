@@ -10,6 +10,7 @@
 # usage: benchmarks/hnswlib/compare.sh BASE.fvecs QUERY.fvecs [--m 16] [--ef-construction 200] [--ef 10,20,40,80,160] [--k 10] [--threads N] [--repeat 3]
 #   --repeat n times each ef n times per peer and keeps the fastest pass; ROUNDS=n repeats both peers n times (alternating) to expose noise on a shared machine.
 #   PEERS="native python" chooses the hnswlib peers (default both).
+#   ENCODINGS="float32 int8 binary" also measures SemCache's quantised encodings (eval-index --encoding; default float32).
 # needs: apt-get install -y python3-hnswlib python3-numpy libhnswlib-dev g++   (Debian's /usr/bin/python3)
 set -euo pipefail
 
@@ -26,6 +27,7 @@ repo=$(cd "$here/../.." && pwd)
 python=/usr/bin/python3
 rounds=${ROUNDS:-1}
 peers=${PEERS:-native python}
+encodings=${ENCODINGS:-float32}
 
 # The same option names reach every peer; the native binary takes them positionally.
 m=16 efc=200 efs=10,20,40,80,160 k=10 threads=$(nproc) repeat=3
@@ -60,13 +62,19 @@ for ((r = 1; r <= rounds; r++)); do
     echo "round $r/$rounds: hnswlib (python3-hnswlib)" >&2
     "$python" "$here/hnswlib_eval.py" "$base" "$query" "$@" | tee -a "$out/hnswlib.jsonl"
   fi
-  echo "round $r/$rounds: semcache" >&2
-  "$semcache" eval-index --base "$base" --query "$query" "$@" | tee -a "$out/semcache.jsonl"
+  for encoding in $encodings; do
+    name=semcache; [[ $encoding == float32 ]] || name=semcache-$encoding
+    echo "round $r/$rounds: $name" >&2
+    "$semcache" eval-index --base "$base" --query "$query" --encoding "$encoding" "$@" | tee -a "$out/$name.jsonl"
+  done
 done
 
-for peer in hnswlib-native hnswlib; do
-  if [[ -f $out/$peer.jsonl ]]; then
-    echo "== semcache vs $peer"
-    "$python" "$here/summarize.py" "$out/$peer.jsonl" "$out/semcache.jsonl"
-  fi
+for encoding in $encodings; do
+  name=semcache; [[ $encoding == float32 ]] || name=semcache-$encoding
+  for peer in hnswlib-native hnswlib; do
+    if [[ -f $out/$peer.jsonl ]]; then
+      echo "== $name vs $peer"
+      "$python" "$here/summarize.py" "$out/$peer.jsonl" "$out/$name.jsonl"
+    fi
+  done
 done

@@ -18,7 +18,9 @@ SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, const uin
 {
     const int32_t tail = dims & 15;
     const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1u);
+    for (int64_t p = 0; p < 4; p++) sck_prefetch_row(rows, ids, p, count, (int64_t)dims * 4, stride * 4);
     for (int64_t i = 0; i < count; i += 4) {
+        for (int64_t p = i + 4; p < i + 8; p++) sck_prefetch_row(rows, ids, p, count, (int64_t)dims * 4, stride * 4);
         const int64_t left = count - i;
         const float* r0 = SCK_ROW(rows, ids, i, stride);
         const float* r1 = left > 1 ? SCK_ROW(rows, ids, i + 1, stride) : r0;
@@ -96,8 +98,11 @@ SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, const
 
     const __m512i zero = _mm512_setzero_si512();
     int64_t i = 0;
+    for (int64_t p = 0; p < 4; p++) sck_prefetch_row(rows, ids, p, count, dims, stride);
     /* Two rows at a time: independent accumulator chains hide vpdpbusd's latency. */
     for (; i + 2 <= count; i += 2) {
+        sck_prefetch_row(rows, ids, i + 4, count, dims, stride);
+        sck_prefetch_row(rows, ids, i + 5, count, dims, stride);
         const int8_t* r0 = SCK_ROW(rows, ids, i, stride);
         const int8_t* r1 = SCK_ROW(rows, ids, i + 1, stride);
         __m512i acc0 = zero, acc1 = zero;
@@ -133,7 +138,9 @@ SCK_AVX512POPCNT void sck_hamming_avx512(const uint64_t* q, const uint64_t* rows
 {
     const int32_t tail = words & 7;
     const __mmask8 tail_mask = (__mmask8)((1u << tail) - 1u);
+    for (int64_t p = 0; p < 4; p++) sck_prefetch_row(rows, ids, p, count, (int64_t)words * 8, stride * 8);
     for (int64_t i = 0; i < count; i++) {
+        sck_prefetch_row(rows, ids, i + 4, count, (int64_t)words * 8, stride * 8);
         const uint64_t* r = SCK_ROW(rows, ids, i, stride);
         __m512i acc = _mm512_setzero_si512();
         int32_t w = 0;

@@ -87,7 +87,7 @@ internal static class EvalIndexCommand
         Console.Error.WriteLine($"loaded {count} base and {queryCount} query vectors of {dims} dimensions; {VectorScorers.Describe()}");
 
         // FlatSearchLimit = 0: always a graph, whatever the size, since the graph is what is measured.
-        using var index = new PartitionIndex(new VectorIndexOptions { Dimensions = dims, FlatSearchLimit = 0, M = m, EfConstruction = efConstruction, Encoding = encoding });
+        using var index = new PartitionIndex(new VectorIndexOptions { Dimensions = dims, FlatSearchLimit = 0, M = m, EfConstruction = efConstruction, Encoding = encoding, Float32Directory = encoding == VectorEncoding.Float32 ? null : Path.GetTempPath() });
         var keys = new long[count];
         for (var i = 0; i < count; i++)
         {
@@ -146,6 +146,7 @@ internal static class EvalIndexCommand
                 queries_per_second = Math.Round(queryCount / seconds, 1),
                 build_seconds = Math.Round(buildSeconds, 2),
                 bytes_per_vector = Math.Round(bytesPerVector, 1),
+                float32_file_bytes_per_vector = Math.Round(index.Float32FileBytes / (double)count, 1),
                 m,
                 ef_construction = efConstruction,
                 count,

@@ -98,6 +98,10 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
             EfConstruction = options.HnswEfConstruction,
             EfSearch = options.HnswEfSearch,
             Encoding = options.VectorEncoding,
+
+            // Quantised partitions keep float32 (build and re-rank only) in unlinked memory-mapped files beside the
+            // data; an in-memory cache keeps it in memory, since it promised to write nothing.
+            Float32Directory = options.Durability == CacheDurability.InMemory ? null : Path.Combine(options.DataDirectory, "float32"),
         };
         _vectorBytes = EntryCost.VectorBytes(_indexOptions);
         _partitions = new PartitionRegistry(_indexOptions, EntryCost.PartitionBytes(_indexOptions), ChargePartition);

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using SemCache.Vectors.Native;
 using SemCache.Vectors.Quantization;
 
@@ -10,11 +12,13 @@ namespace SemCache.Vectors;
 /// unvisited neighbours as one gathered batch through <see cref="IVectorScorer"/> (one native call per node).
 /// </summary>
 /// <remarks>
-/// <para>Where float32 lives: in the <see cref="VectorArena"/> as before, because links are built on float32 (the
-/// graph's quality does not depend on the encoding) and the best <c>ef</c> candidates of a quantised search are
-/// re-ranked with it, so every similarity a caller sees is exact. The codes are an additional 64-byte-aligned block
-/// (<see cref="CodeArena"/>: 384 B per 384-d vector for int8, 48 B for binary); traversal reads only the codes and the
-/// links, so the float32 block is touched ef times per query instead of once per visited node.</para>
+/// <para>Where float32 lives: in the <see cref="VectorArena"/>, because links are built on float32 (the graph's quality does
+/// not depend on the encoding) and the best <c>ef</c> candidates of a quantised search are re-ranked with it, so every
+/// similarity a caller sees is exact. For a quantised encoding with <see cref="VectorIndexOptions.Float32Directory"/>
+/// set, that block is a memory-mapped file (1,536 B per 384-d vector of disk and page cache, not process memory):
+/// traversal reads only the codes (<see cref="CodeArena"/>: 384 B per vector for int8, 48 B for binary) and the links,
+/// so float32 is touched ef times per query (the re-rank) instead of once per visited node; under memory pressure each
+/// re-ranked candidate may cost a page fault (a 4 KiB read) instead of a cache miss.</para>
 /// <para>Who writes codes: an append encodes its node with the current quantiser (a few hundred operations, under the
 /// index's writer lock like the vector copy). Calibration, which reads and re-encodes every node, never runs on a
 /// writer's thread: the index's background maintenance builds a recalibrated arena beside the published one
@@ -53,6 +57,9 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>Bytes of the quantised codes (0 for float32, and before the first calibration).</summary>
     public long CodeBytes => (long)(_codes?.Bytes ?? 0);
 
+    /// <summary>Float32 bytes kept in a memory-mapped file rather than process memory (quantised encodings).</summary>
+    public long Float32FileBytes => _arena.FileVectorBytes;
+
     /// <summary>Nodes the published codes were calibrated on; 0 when there are none.</summary>
     public int CalibratedCount => _codes?.CalibratedCount ?? 0;
 
@@ -78,8 +85,11 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>True when float32 searches go through the batch seam (native kernels) rather than the inlined managed loop.</summary>
     private bool BatchesFloat32 => _scorer is NativeVectorScorer;
 
-    /// <summary>Sets the encoding and kernels. Writer only, before the graph is shared.</summary>
-    public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer)
+    /// <summary>
+    /// Sets the encoding and kernels. Writer only, before the graph is shared. With a quantised encoding and a
+    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there (see <see cref="VectorArena"/>).
+    /// </summary>
+    public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer, string? float32Directory = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         if (!Enum.IsDefined(encoding))
@@ -89,6 +99,13 @@ internal sealed unsafe partial class HnswGraph
 
         _encoding = encoding;
         _scorer = scorer;
+        var directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
+        if (!string.Equals(_arena.VectorDirectory, directory, StringComparison.Ordinal))
+        {
+            var arena = _arena;
+            _arena = arena.CopyTo(arena.Capacity, Volatile.Read(ref _count), directory);
+            arena.Dispose(); // no search has started on this graph yet
+        }
     }
 
     /// <summary>
@@ -311,17 +328,31 @@ internal sealed unsafe partial class HnswGraph
         if (codes is not null)
         {
             // Re-rank: exact float32 similarity of every candidate the codes found, in one gathered call.
-            var ids = stackalloc uint[n];
-            var exact = stackalloc float[n];
+            // (ef is at most 4096, times the binary oversampling: large lists rent instead of using the stack.)
+            uint[]? rentedIds = null;
+            float[]? rentedScores = null;
+            var ids = n <= 512 ? stackalloc uint[n] : (rentedIds = ArrayPool<uint>.Shared.Rent(n)).AsSpan(0, n);
+            var exact = n <= 512 ? stackalloc float[n] : (rentedScores = ArrayPool<float>.Shared.Rent(n)).AsSpan(0, n);
             for (var i = 0; i < n; i++)
             {
                 ids[i] = work[i].Id;
             }
 
-            _scorer.DotF32(q, arena.Vectors, ids, n, _dimensions, _stride, exact);
+            fixed (uint* pIds = ids)
+            fixed (float* pExact = exact)
+            {
+                _scorer.DotF32(q, arena.Vectors, pIds, n, _dimensions, _stride, pExact);
+            }
+
             for (var i = 0; i < n; i++)
             {
                 work[i].Similarity = exact[i];
+            }
+
+            if (rentedIds is not null)
+            {
+                ArrayPool<uint>.Shared.Return(rentedIds);
+                ArrayPool<float>.Shared.Return(rentedScores!);
             }
 
             work.AsSpan(0, n).Sort(default(BestFirst));
@@ -402,6 +433,7 @@ internal sealed unsafe partial class HnswGraph
                 }
 
                 Unsafe.Add(ref marks, id) = generation;
+                batch.Prefetch(id); // the row's first line starts loading while the rest of the batch is gathered
                 ids[m++] = id;
             }
 
@@ -440,11 +472,21 @@ internal sealed unsafe partial class HnswGraph
     private interface IBatchSimilarity
     {
         void Score(uint* ids, int count, float* similarities);
+
+        void Prefetch(uint id);
     }
 
     private readonly struct Float32Batch(IVectorScorer scorer, float* query, float* vectors, int dims, int stride) : IBatchSimilarity
     {
         public void Score(uint* ids, int count, float* similarities) => scorer.DotF32(query, vectors, ids, count, dims, stride, similarities);
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(vectors + ((nuint)id * (nuint)stride));
+            }
+        }
     }
 
     private readonly struct Int8Batch(IVectorScorer scorer, sbyte* query, sbyte* codes, int dims, int codeBytes, float factor, float offset) : IBatchSimilarity
@@ -458,6 +500,14 @@ internal sealed unsafe partial class HnswGraph
                 similarities[i] = offset + (factor * raw[i]);
             }
         }
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(codes + ((nuint)id * (nuint)codeBytes));
+            }
+        }
     }
 
     private readonly struct BinaryBatch(IVectorScorer scorer, BinaryQuantizer quantizer, ulong* query, ulong* codes, int words) : IBatchSimilarity
@@ -469,6 +519,14 @@ internal sealed unsafe partial class HnswGraph
             for (var i = 0; i < count; i++)
             {
                 similarities[i] = quantizer.Similarity(raw[i]);
+            }
+        }
+
+        public void Prefetch(uint id)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(codes + ((nuint)id * (nuint)words));
             }
         }
     }

@@ -29,6 +29,12 @@ internal sealed record VectorIndexOptions
     /// <summary>How the linked graph is traversed: float32, or int8/binary codes with float32 re-rank.</summary>
     public VectorEncoding Encoding { get; init; } = VectorEncoding.Float32;
 
+    /// <summary>
+    /// For int8/binary: a directory where float32 vectors are kept in a memory-mapped (unlinked) file instead of
+    /// process memory; null keeps them in memory. Ignored for float32.
+    /// </summary>
+    public string? Float32Directory { get; init; }
+
     /// <summary>Score with the managed kernels even when the native library is loaded (tests, benchmarks).</summary>
     public bool ForceManagedKernels { get; init; }
 
@@ -120,6 +126,9 @@ internal sealed partial class PartitionIndex : IDisposable
 
     /// <summary>The kernel family scoring this partition: <c>native</c> or <c>managed</c> (reported in stats).</summary>
     public string KernelFamily => _graph.Scorer.Family;
+
+    /// <summary>Float32 bytes held in a memory-mapped file instead of process memory (not in <see cref="MemoryBytes"/>).</summary>
+    public long Float32FileBytes => _graph.Float32FileBytes;
 
     /// <summary>Nodes currently marked deleted but not yet compacted away.</summary>
     public int TombstoneCount => _graph.DeletedCount;
@@ -395,7 +404,7 @@ internal sealed partial class PartitionIndex : IDisposable
         options.Validate();
         var ledger = new ArenaLedger();
         var graph = HnswGraph.ReadSnapshot(stream, options.Dimensions, options.M, options.EfConstruction, options.Seed, ledger);
-        graph.ConfigureEncoding(options.Encoding, VectorScorers.For(options.ForceManagedKernels));
+        graph.ConfigureEncoding(options.Encoding, VectorScorers.For(options.ForceManagedKernels), options.Float32Directory);
         var ids = new Dictionary<long, uint>(graph.NodeCount - graph.DeletedCount);
         for (var i = 0; i < graph.NodeCount; i++)
         {
@@ -462,7 +471,7 @@ internal sealed partial class PartitionIndex : IDisposable
     private HnswGraph NewGraph(int capacity)
     {
         var graph = new HnswGraph(Options.Dimensions, Options.M, Options.EfConstruction, Options.Seed, capacity, _ledger);
-        graph.ConfigureEncoding(Options.Encoding, VectorScorers.For(Options.ForceManagedKernels));
+        graph.ConfigureEncoding(Options.Encoding, VectorScorers.For(Options.ForceManagedKernels), Options.Float32Directory);
         return graph;
     }
 

@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 
 namespace SemCache.Vectors;
@@ -17,13 +18,26 @@ namespace SemCache.Vectors;
 /// </remarks>
 internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
 {
-    public VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger = null)
-        : this(capacity, stride, linkStride, ledger, clearFrom: 0)
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+
+    /// <param name="capacity">Nodes.</param>
+    /// <param name="stride">Floats per vector slot.</param>
+    /// <param name="linkStride">Uints per level-0 record.</param>
+    /// <param name="ledger">Counts this arena while it is allocated (tests and diagnostics of reclamation).</param>
+    /// <param name="vectorDirectory">
+    /// Null: float32 vectors in process memory. Else a directory for a memory-mapped file that holds them instead (the
+    /// quantised encodings, which read float32 only to build links and to re-rank): the kernel pages it in and out,
+    /// so it costs page cache and disk, not process memory. The file is unlinked at once where the OS allows (nothing
+    /// is left behind by a crash) and deleted on close elsewhere.
+    /// </param>
+    public VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger = null, string? vectorDirectory = null)
+        : this(capacity, stride, linkStride, ledger, vectorDirectory, clearFrom: 0)
     {
     }
 
     /// <summary>Allocates; the native blocks are zeroed from slot <paramref name="clearFrom"/> on (growth overwrites the slots below).</summary>
-    private VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger, int clearFrom)
+    private VectorArena(int capacity, int stride, int linkStride, ArenaLedger? ledger, string? vectorDirectory, int clearFrom)
         : base(ledger)
     {
         Capacity = Math.Max(capacity, 1);
@@ -31,15 +45,30 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
         LinkStride = linkStride;
         VectorBytes = (nuint)Capacity * (nuint)stride * sizeof(float);
         LinkBytes = (nuint)Capacity * (nuint)linkStride * sizeof(uint);
-        Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
+        VectorDirectory = vectorDirectory;
+        if (vectorDirectory is null)
+        {
+            Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
+        }
+        else
+        {
+            (_map, _view, var address) = MapVectorFile(vectorDirectory, VectorBytes);
+            Vectors = (float*)address;
+        }
+
         Links = (uint*)NativeMemory.AlignedAlloc(LinkBytes, 64);
         // Zero padding lets kernels read whole strides; zero link counts mean "no links yet". Slots a growth copies
-        // into are not cleared first: on a large arena that halves the time writers wait for the copy.
+        // into are not cleared first: on a large arena that halves the time writers wait for the copy. A mapped file
+        // is sparse and reads as zeros already.
         var vectorsFrom = (nuint)clearFrom * (nuint)stride * sizeof(float);
         var linksFrom = (nuint)clearFrom * (nuint)linkStride * sizeof(uint);
-        NativeMemory.Clear((byte*)Vectors + vectorsFrom, VectorBytes - vectorsFrom);
+        if (vectorDirectory is null)
+        {
+            NativeMemory.Clear((byte*)Vectors + vectorsFrom, VectorBytes - vectorsFrom);
+        }
+
         NativeMemory.Clear((byte*)Links + linksFrom, LinkBytes - linksFrom);
-        GC.AddMemoryPressure((long)(VectorBytes + LinkBytes));
+        GC.AddMemoryPressure((long)(MemoryVectorBytes + LinkBytes));
         Keys = new long[Capacity];
         Levels = new byte[Capacity];
         Deleted = new byte[Capacity];
@@ -78,17 +107,29 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
     /// <summary>Links above level 0: for a node of level L, L records of (count, M ids); null for level 0.</summary>
     public uint[]?[] Upper { get; }
 
-    /// <summary>Bytes held by this arena (native blocks and the per-node arrays, not the upper link lists).</summary>
-    public long Bytes => (long)(VectorBytes + LinkBytes) + ((long)Capacity * (sizeof(long) + 1 + 1 + sizeof(int) + IntPtr.Size));
+    /// <summary>Where the float32 vectors are mapped from a file; null when they are in process memory.</summary>
+    public string? VectorDirectory { get; }
+
+    /// <summary>Float32 bytes in process memory (0 when they live in a mapped file).</summary>
+    public nuint MemoryVectorBytes => VectorDirectory is null ? VectorBytes : 0;
+
+    /// <summary>Float32 bytes in the mapped file (0 when in process memory).</summary>
+    public long FileVectorBytes => VectorDirectory is null ? 0 : (long)VectorBytes;
+
+    /// <summary>Process memory held by this arena (native blocks and the per-node arrays, not the upper link lists).</summary>
+    public long Bytes => (long)(MemoryVectorBytes + LinkBytes) + ((long)Capacity * (sizeof(long) + 1 + 1 + sizeof(int) + IntPtr.Size));
 
     public float* Vector(uint id) => Vectors + ((nuint)id * (nuint)Stride);
 
     public uint* Level0(uint id) => Links + ((nuint)id * (nuint)LinkStride);
 
     /// <summary>A larger arena holding copies of the first <paramref name="count"/> nodes.</summary>
-    public VectorArena Grow(int newCapacity, int count)
+    public VectorArena Grow(int newCapacity, int count) => CopyTo(newCapacity, count, VectorDirectory);
+
+    /// <summary>An arena of <paramref name="newCapacity"/> with its vectors in <paramref name="vectorDirectory"/> (null: memory), holding copies of the first <paramref name="count"/> nodes.</summary>
+    public VectorArena CopyTo(int newCapacity, int count, string? vectorDirectory)
     {
-        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, clearFrom: count);
+        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, vectorDirectory, clearFrom: count);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
         Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
         Array.Copy(Keys, next.Keys, count);
@@ -103,8 +144,46 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
 
     protected override void Free()
     {
-        NativeMemory.AlignedFree(Vectors);
+        if (_view is null)
+        {
+            NativeMemory.AlignedFree(Vectors);
+        }
+        else
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map!.Dispose();
+        }
+
         NativeMemory.AlignedFree(Links);
-        GC.RemoveMemoryPressure((long)(VectorBytes + LinkBytes));
+        GC.RemoveMemoryPressure((long)(MemoryVectorBytes + LinkBytes));
+    }
+
+    private static (MemoryMappedFile Map, MemoryMappedViewAccessor View, nint Address) MapVectorFile(string directory, nuint bytes)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"semcache-float32-{Guid.NewGuid():N}.bin");
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None);
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                File.Delete(path); // the open handle and the mapping keep the inode alive
+            }
+
+            stream.SetLength((long)bytes); // sparse: reads as zeros, like the cleared memory block
+            var map = MemoryMappedFile.CreateFromFile(stream, null, (long)bytes, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+            var view = map.CreateViewAccessor(0, (long)bytes, MemoryMappedFileAccess.ReadWrite);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+
+            // Mappings start on a page boundary, so the 64-byte alignment of the memory block holds here too.
+            return (map, view, (nint)(pointer + view.PointerOffset));
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 }
