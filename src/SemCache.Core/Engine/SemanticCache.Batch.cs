@@ -73,12 +73,12 @@ internal sealed partial class SemanticCache
         }
 
         // Latency histograms hold per-lookup figures: each lookup of the batch is charged its share.
-        var share = Stopwatch.GetElapsedTime(started).TotalMilliseconds / Math.Max(1, count);
+        var share = Stopwatch.GetElapsedTime(started) / Math.Max(1, count);
         var answers = new CacheLookupResult[count];
         for (var i = 0; i < count; i++)
         {
             answers[i] = results[i] ?? CacheLookupResult.Miss();
-            Record(keys[i].Tenant, answers[i], share);
+            Record(keys[i].Tenant, answers[i], share, requests[i].Scope?.Model);
 
             // Cost accounting sees each lookup of a batch as the single lookup it stands for.
             RecordCosts(requests[i], answers[i]);
