@@ -68,7 +68,15 @@ internal sealed class CacheConnection : IAsyncDisposable
         SemCacheServer.AddEmbeddedEngine(services, configuration);
         var provider = services.BuildServiceProvider();
         return new CacheConnection(
-            provider.GetRequiredService<ISemanticCache>(), provider, tenant, remote: false, provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
+            provider.GetRequiredService<ISemanticCache>(),
+            provider,
+            tenant,
+            remote: false,
+
+            // The cache's own embedder is keyed (AddOnnxEmbedder registers it under SemanticCacheServiceKeys.Embedder);
+            // the engine falls back to an unkeyed one, and so does batch embedding here.
+            provider.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder)
+                ?? provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
     }
 
     /// <summary>The --server address, or null for the embedded store.</summary>
