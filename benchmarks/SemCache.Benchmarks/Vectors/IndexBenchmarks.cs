@@ -207,3 +207,47 @@ public class FlatCrossingBenchmarks
     [Benchmark]
     public void CrossingAdd() => _index.Add(Limit, _data.AsSpan(Limit * Dims, Dims));
 }
+
+/// <summary>
+/// The add that doubles a flat partition's arena of N 384-d vectors, after the background preparation of the next
+/// arena has finished (a stream of stores leaves it the last quarter of the fill to do so): what remains under the
+/// index's lock is the copy of the links, the per-node arrays and the vectors appended since the preparation.
+/// </summary>
+[BenchmarkCategory("Vectors", "ArenaDoubling")]
+[MinColumn]
+[MedianColumn]
+public class ArenaDoublingBenchmarks
+{
+    private const int Dims = 384;
+    private readonly float[] _row = new float[Dims];
+    private PartitionIndex _index = null!;
+
+    [Params(8192, 131072)]
+    public int Count { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _row[0] = 1;
+
+    [IterationSetup]
+    public void Fill()
+    {
+        _index?.Dispose();
+        _index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = int.MaxValue });
+        _index.Reserve(Count);
+        for (var i = 0; i < Count; i++)
+        {
+            _index.Add(i, _row);
+        }
+
+        while (_index.IsPreparingGrowth)
+        {
+            Thread.Sleep(1);
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _index.Dispose();
+
+    [Benchmark]
+    public void DoublingAdd() => _index.Add(Count, _row);
+}

@@ -139,6 +139,9 @@ internal sealed partial class PartitionIndex : IDisposable
     /// <summary>Native arenas of this index still allocated (current ones plus retired ones that readers still pin).</summary>
     internal long LiveArenas => _ledger.Live;
 
+    /// <summary>True while the next arena of the current generation is being prepared in the background.</summary>
+    internal bool IsPreparingGrowth => _graph.IsPreparingGrowth;
+
     /// <summary>Arenas freed so far: outgrown arenas and retired generations whose last reader left.</summary>
     internal long FreedArenas => _ledger.FreedCount;
 
@@ -227,6 +230,7 @@ internal sealed partial class PartitionIndex : IDisposable
             }
 
             Volatile.Write(ref _live, _ids.Count);
+            graph.PrepareGrowthIfDue();
             ScheduleMaintenance();
         }
 

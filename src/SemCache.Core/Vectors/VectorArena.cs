@@ -130,13 +130,40 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
     public VectorArena CopyTo(int newCapacity, int count, string? vectorDirectory)
     {
         var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, vectorDirectory, clearFrom: count);
+        CopyInto(next, vectorsFrom: 0, count);
+        return next;
+    }
+
+    /// <summary>
+    /// A larger, zeroed arena with the vectors of the first <paramref name="count"/> nodes already copied in: the
+    /// expensive part of a growth (allocation, first touch of the pages, most of the vector copy), done ahead of time
+    /// off the writers' lock. Vectors never change once appended, so any arena holding those nodes is a valid source.
+    /// The vectors stay where this arena keeps them (memory, or a mapped file in the same directory).
+    /// </summary>
+    public VectorArena Prepare(int newCapacity, int count)
+    {
+        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, VectorDirectory, clearFrom: 0);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
+        next.PreparedVectors = count;
+        return next;
+    }
+
+    /// <summary>Nodes whose vectors <see cref="Prepare"/> copied in already.</summary>
+    public int PreparedVectors { get; private set; }
+
+    /// <summary>
+    /// Copies the first <paramref name="count"/> nodes into <paramref name="next"/>: vectors from
+    /// <paramref name="vectorsFrom"/> on (those below were prepared), links and per-node arrays from 0.
+    /// </summary>
+    public void CopyInto(VectorArena next, int vectorsFrom, int count)
+    {
+        var stride = (nuint)Stride * sizeof(float);
+        Buffer.MemoryCopy(Vectors + ((nuint)vectorsFrom * (nuint)Stride), next.Vectors + ((nuint)vectorsFrom * (nuint)Stride), next.VectorBytes - ((nuint)vectorsFrom * stride), (nuint)(count - vectorsFrom) * stride);
         Buffer.MemoryCopy(Links, next.Links, next.LinkBytes, (nuint)count * (nuint)LinkStride * sizeof(uint));
         Array.Copy(Keys, next.Keys, count);
         Array.Copy(Levels, next.Levels, count);
         Array.Copy(Deleted, next.Deleted, count);
         Array.Copy(Upper, next.Upper, count);
-        return next;
     }
 
     /// <summary>Retires the arena: drops the owner's reference (once); readers still pinning it finish first.</summary>
