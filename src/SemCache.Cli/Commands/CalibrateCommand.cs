@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text.Json;
+using SemCache.Engine;
 using SemCache.Verification;
 
 namespace SemCache.Cli.Commands;
@@ -136,10 +137,12 @@ internal static class CalibrateCommand
         foreach (var verifierOptions in CandidateSettings())
         {
             var verifier = new PromptVerifier(verifierOptions);
-            var accepted = new bool[pairs.Count];
+            // The verdict does not depend on the threshold: one per pair, then every threshold is
+            // judged by the engine's own serve decision.
+            var verdicts = new VerificationResult?[pairs.Count];
             for (var i = 0; i < pairs.Count; i++)
             {
-                accepted[i] = verifier.Verify(analysesB[i], analysesA[i], similarity[i]).Accepted;
+                verdicts[i] = verifier.Verify(analysesB[i], analysesA[i], similarity[i]);
             }
 
             for (var threshold = LowestThreshold; threshold <= HighestThreshold + 1e-6f; threshold += Step)
@@ -147,7 +150,7 @@ internal static class CalibrateCommand
                 int truePositives = 0, falsePositives = 0;
                 for (var i = 0; i < pairs.Count; i++)
                 {
-                    if (similarity[i] >= threshold && accepted[i])
+                    if (SemanticCache.WouldServe(similarity[i], threshold, thresholdBoost: 0, verdicts[i]))
                     {
                         if (pairs[i].Duplicate)
                         {

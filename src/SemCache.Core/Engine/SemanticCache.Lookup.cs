@@ -244,6 +244,15 @@ internal sealed partial class SemanticCache
         }
     }
 
+    /// <summary>
+    /// The serve decision for one candidate, before re-scoring and ambiguity: at or above the threshold
+    /// plus what its feedback demands, and not refused by the verifier (null: the verifier did not run).
+    /// <c>semcache calibrate</c> sweeps thresholds through this same method, so the setting it picks is
+    /// judged by the rule the engine applies.
+    /// </summary>
+    internal static bool WouldServe(float similarity, float threshold, float thresholdBoost, VerificationResult? verdict) =>
+        similarity >= threshold + thresholdBoost && verdict is not { Accepted: false };
+
     private enum CandidateCheck
     {
         /// <summary>Gone, expired, of another tenant, or unreadable: not a candidate at all.</summary>
@@ -268,7 +277,7 @@ internal sealed partial class SemanticCache
         record = null;
         verdict = null;
         if (!_entries.TryGetValue(hit.Key, out meta) || !Servable(meta, request, now)) { return CandidateCheck.Skipped; }
-        if (hit.Similarity < threshold + meta.ThresholdBoost) { return CandidateCheck.Vetoed; }
+        if (!WouldServe(hit.Similarity, threshold, meta.ThresholdBoost, verdict: null)) { return CandidateCheck.Vetoed; }
         if (request.Prompt is not null && _verifier.Options.Enabled)
         {
             queryAnalysis ??= PromptAnalysis.Analyze(request.Prompt);
@@ -285,7 +294,7 @@ internal sealed partial class SemanticCache
                 verdict = _verifier.Verify(queryAnalysis, candidate, hit.Similarity);
             }
 
-            if (!verdict.Value.Accepted) { return CandidateCheck.Vetoed; }
+            if (!WouldServe(hit.Similarity, threshold, meta.ThresholdBoost, verdict)) { return CandidateCheck.Vetoed; }
         }
 
         if (record is null)

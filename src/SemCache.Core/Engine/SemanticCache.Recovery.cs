@@ -23,6 +23,8 @@ internal sealed partial class SemanticCache
         var snapshots = LoadSnapshots();
         var now = NowTicks;
         var stale = new List<long>();
+        var replacedInMemory = new List<long>();
+        var newest = new Dictionary<UInt128, long>();
         foreach (var record in _store.ScanLive())
         {
             if (record.ExpiresUtcTicks != 0 && record.ExpiresUtcTicks <= now)
@@ -33,16 +35,27 @@ internal sealed partial class SemanticCache
 
             _nextId = Math.Max(_nextId, record.Id);
 
-            // The store's exact-key record names the newest entry of each prompt; an entry it does
-            // not name was replaced (its delete did not reach the device before a crash).
-            if (!_store.TryGetExact(record.ExactKey, out var current) || current != record.Id)
+            // Two live records of one prompt: the older was replaced and its delete did not reach
+            // the device before a crash. The map lives only while recovering (reading the store's
+            // exact key per record instead would cost a store read each).
+            var exact = Key128(record.ExactKey);
+            if (newest.TryGetValue(exact, out var other))
             {
-                stale.Add(record.Id);
-                continue;
+                if (other > record.Id)
+                {
+                    stale.Add(record.Id);
+                    continue;
+                }
+
+                stale.Add(other);
+                replacedInMemory.Add(other);
             }
 
+            newest[exact] = record.Id;
             Apply(record, TenantFor(record.Tenant), analysis: null);
         }
+
+        if (replacedInMemory.Count > 0) { RemoveVectors(TakeOutOfMemory(replacedInMemory, RemovalReason.Replaced)); }
 
         // Snapshot members that are no longer live (deleted after the snapshot was taken).
         foreach (var partition in _partitions.All)

@@ -11,10 +11,11 @@ namespace SemCache.Eviction;
 internal static class EntryCost
 {
     /// <summary>
-    /// The engine's bookkeeping per entry: the metadata object (~170 bytes with header), its node in
-    /// the id map (~48), its exact-map entry (~36), two list slots (16) and an expiry-queue item (~24).
+    /// The engine's bookkeeping per entry: the metadata object (~150 bytes with header), its node in
+    /// the id map (~56), two list slots (16), an expiry-queue item (~24), rounded up for the maps'
+    /// spare capacity. (Exact keys live only in the store, whose records are counted separately.)
     /// </summary>
-    public const long MetadataBytes = 320;
+    public const long MetadataBytes = 288;
 
     /// <summary>Per tag: its slot in the entry's array and its id in the tenant's tag set.</summary>
     public const long TagBytes = 40;
