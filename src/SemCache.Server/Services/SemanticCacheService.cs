@@ -20,6 +20,7 @@ internal sealed class SemanticCacheService(
     TenantQuotas quotas,
     DashboardRecorder dashboard,
     ServerMetrics metrics,
+    TenantLookupShare share,
     IOptions<ServerOptions> options) : GuardedSemanticCacheBase
 {
     private static readonly IReadOnlyList<string> DeadlineReason = ["deadline"];
@@ -151,7 +152,7 @@ internal sealed class SemanticCacheService(
         CacheLookupResult result;
         if (context.Deadline == DateTime.MaxValue)
         {
-            result = await cache.LookupAsync(request, context.CancellationToken);
+            result = await share.RunAsync(request.Tenant, ct => cache.LookupAsync(request, ct), context.CancellationToken);
         }
         else
         {
@@ -166,7 +167,7 @@ internal sealed class SemanticCacheService(
                 timeout.CancelAfter(budget);
                 try
                 {
-                    result = await cache.LookupAsync(request, timeout.Token);
+                    result = await share.RunAsync(request.Tenant, ct => cache.LookupAsync(request, ct), timeout.Token);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested
                     && (!context.CancellationToken.IsCancellationRequested || DateTime.UtcNow >= context.Deadline - _deadlineMargin))
