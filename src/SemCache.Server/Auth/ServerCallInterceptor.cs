@@ -58,8 +58,9 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLi
         }
         catch (ArgumentException e)
         {
+            // The engine's validator names the field in ParamName; it becomes the BadRequest field.
             status = StatusCode.InvalidArgument;
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+            throw SemCache.Server.Limits.RichStatus.InvalidArgument(e.ParamName ?? "request", SemCache.Server.Limits.RichStatus.MessageOf(e));
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
