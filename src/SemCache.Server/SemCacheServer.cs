@@ -75,17 +75,11 @@ public static class SemCacheServer
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var gate = new HttpPortGate(options, app.Services.GetRequiredService<ApiKeyStore>());
         app.Use(gate.InvokeAsync);
-        var cacheEndpoints = app.MapGrpcService<SemanticCacheService>();
-        var adminEndpoints = app.MapGrpcService<KeyAdminService>();
-        if (options.RequestsPerSecondPerKey > 0)
-        {
-            // Only when limited: the limiter middleware costs every call a partition lookup.
-            app.UseRateLimiter();
-            cacheEndpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
-            adminEndpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
-        }
+        // Per-key rate limits are charged by ServerCallInterceptor, which knows what a call costs.
+        app.MapGrpcService<SemanticCacheService>();
+        app.MapGrpcService<KeyAdminService>();
 
-        app.MapPrefixService(options);
+        app.MapPrefixService();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
 
@@ -210,8 +204,11 @@ public static class SemCacheServer
             grpc.Interceptors.Add<ServerCallInterceptor>();
         });
         services.AddGrpcReflection();
+        // A singleton, so that its once-a-second memo of the engine check is shared by every probe.
+        services.AddSingleton<EngineHealthCheck>();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("engine");
-        services.AddPerKeyRateLimiting();
+        services.AddSingleton<GrpcRateLimiting>();
+        services.AddSingleton<TenantLookupShare>();
         services.AddPrefixService(configuration);
         var otlp = configuration[ServerOptions.Section + ":OtlpEndpoint"];
         var otlpUri = Uri.TryCreate(otlp, UriKind.Absolute, out var parsed) ? parsed : null;

@@ -88,6 +88,13 @@ public sealed class ServerOptions
     /// <summary>Requests per second one API key may make (token bucket). Default 20,000; 0: no limit.</summary>
     public int RequestsPerSecondPerKey { get; set; } = 20_000;
 
+    /// <summary>
+    /// Lookups of one tenant the server runs at once; more wait (within their deadline). A large
+    /// LookupBatch of one tenant then fills at most this many places of the shared embedder queue,
+    /// so other tenants' lookups are not stuck behind it. Default 64; 0: no limit.
+    /// </summary>
+    public int MaxConcurrentLookupsPerTenant { get; set; } = 64;
+
     /// <summary>Burst above <see cref="RequestsPerSecondPerKey"/> one key may make. Default: one second's worth.</summary>
     public int? RequestBurstPerKey { get; set; }
 

@@ -22,6 +22,26 @@ internal sealed class FakeSemanticCache(int dimensions = 8) : ISemanticCache
 
     public int LookupCalls;
 
+    /// <summary>Most delayed lookups that ran at the same time.</summary>
+    public int MaxConcurrentLookups;
+
+    private int _runningLookups;
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
     public int Count
     {
         get
@@ -47,7 +67,16 @@ internal sealed class FakeSemanticCache(int dimensions = 8) : ISemanticCache
         ValidateVector(request.Vector);
         if (LookupDelay > TimeSpan.Zero)
         {
-            await Task.Delay(LookupDelay, cancellationToken);
+            var running = Interlocked.Increment(ref _runningLookups);
+            InterlockedMax(ref MaxConcurrentLookups, running);
+            try
+            {
+                await Task.Delay(LookupDelay, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _runningLookups);
+            }
         }
 
         var scope = ScopeKey(request.Scope);

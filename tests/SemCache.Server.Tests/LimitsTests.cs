@@ -16,7 +16,7 @@ public sealed class LimitsTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Raw.LookupAsync(TestData.Lookup(null, new float[ServerHost.Dimensions + 1]), Admin));
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("dimension is 8", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("Dimensions is 8", e.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("vector", e.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field);
     }
 
@@ -30,7 +30,25 @@ public sealed class LimitsTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Raw.StoreAsync(TestData.Store("p", "r", vector), Admin));
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("vector[3]", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("vector component 3", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_server_applies_the_engines_own_rules_whatever_cache_it_hosts()
+    {
+        // A zero vector and a control character in a tag break only rules of the engine's
+        // RequestValidator; the fake cache behind this server would accept both.
+        await using var host = await ServerHost.StartAsync();
+
+        var zero = await Assert.ThrowsAsync<RpcException>(async () => await host.Raw.LookupAsync(TestData.Lookup(null, new float[ServerHost.Dimensions]), Admin));
+        var tag = await Assert.ThrowsAsync<RpcException>(async () => await host.Raw.StoreAsync(TestData.Store("p", "r", null, "bad\u0001tag"), Admin));
+
+        Assert.Equal(StatusCode.InvalidArgument, zero.StatusCode);
+        Assert.Contains("zero vector", zero.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("vector", zero.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field);
+        Assert.Equal(StatusCode.InvalidArgument, tag.StatusCode);
+        Assert.Contains("control character", tag.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, ((FakeSemanticCache)host.Cache).Count);
     }
 
     [Fact]

@@ -5,7 +5,11 @@ namespace SemCache.Engine;
 /// <summary>
 /// Validation at the engine's edge. Every rule throws an <see cref="ArgumentException"/> whose
 /// ParamName is the request field (e.g. <c>Scope.Model</c>) and whose message says what was wrong,
-/// before anything is stored or searched.
+/// before anything is stored or searched. The server runs the same rules on each request field
+/// before calling the engine (and maps the exception to InvalidArgument), so there is one set of
+/// rules whichever <see cref="ISemanticCache"/> it hosts; only server-side limits (message size,
+/// batch size, rate) live in the server. Limits that come from <see cref="SemanticCacheOptions"/>
+/// are named in the message, so a caller knows which setting to raise.
 /// </summary>
 internal sealed class RequestValidator(SemanticCacheOptions options)
 {
@@ -90,13 +94,13 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
         }
 
         if (string.IsNullOrWhiteSpace(prompt)) { throw new ArgumentException("Prompt is empty or white space only.", "Prompt"); }
-        Text(prompt, "Prompt", options.MaxPromptLength, required: true);
+        Text(prompt, "Prompt", options.MaxPromptLength, required: true, nameof(options.MaxPromptLength));
     }
 
     public void Response(string? response)
     {
         if (response is null) { throw new ArgumentNullException("Response", "Response is required."); }
-        Text(response, "Response", options.MaxResponseLength, required: false);
+        Text(response, "Response", options.MaxResponseLength, required: false, nameof(options.MaxResponseLength));
     }
 
     public void Context(IReadOnlyList<ConversationTurn>? context)
@@ -114,7 +118,7 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
     public void Tags(IReadOnlyList<string>? tags)
     {
         if (tags is null) { return; }
-        if (tags.Count > options.MaxTags) { throw new ArgumentException($"Tags has {tags.Count} tags; at most {options.MaxTags} are allowed.", "Tags"); }
+        if (tags.Count > options.MaxTags) { throw new ArgumentException($"Tags has {tags.Count} tags; the limit MaxTags is {options.MaxTags}.", "Tags"); }
         foreach (var t in tags) { Tag(t, "Tags"); }
     }
 
@@ -131,7 +135,7 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
     {
         if (ttl is not { } t) { return; }
         if (t <= TimeSpan.Zero) { throw new ArgumentOutOfRangeException("TimeToLive", t, "TimeToLive must be positive."); }
-        if (t > options.MaxTimeToLive) { throw new ArgumentOutOfRangeException("TimeToLive", t, $"TimeToLive exceeds the maximum of {options.MaxTimeToLive}."); }
+        if (t > options.MaxTimeToLive) { throw new ArgumentOutOfRangeException("TimeToLive", t, $"TimeToLive exceeds the limit MaxTimeToLive ({options.MaxTimeToLive})."); }
     }
 
     public static void Usage(CacheUsage? usage)
@@ -144,10 +148,7 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
 
     public static void LookupOptions(CacheLookupRequest request)
     {
-        if (request.MinSimilarity is { } m && !(float.IsFinite(m) && m is >= 0 and <= 1))
-        {
-            throw new ArgumentOutOfRangeException("MinSimilarity", m, "MinSimilarity must be a finite number from 0 to 1.");
-        }
+        MinSimilarity(request.MinSimilarity);
 
         if (request.MaxAge is { } age && age < TimeSpan.Zero)
         {
@@ -157,6 +158,40 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
         if (!Enum.IsDefined(request.Mode)) { throw new ArgumentOutOfRangeException("Mode", request.Mode, "Mode is not a known lookup mode."); }
     }
 
+    public static void MinSimilarity(float? minSimilarity)
+    {
+        if (minSimilarity is { } m && !(float.IsFinite(m) && m is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException("MinSimilarity", m, "MinSimilarity must be a finite number from 0 to 1.");
+        }
+    }
+
+    /// <summary>
+    /// Checks a vector's dimension, finiteness and length without keeping it (the server checks a
+    /// request's vector before the engine copies it); returns its squared length.
+    /// </summary>
+    public double VectorShape<TList>(TList vector, string field = "Vector")
+        where TList : IReadOnlyList<float>
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        if (vector.Count != options.Dimensions)
+        {
+            throw new ArgumentException($"{field} has {vector.Count} dimensions; this cache's Dimensions is {options.Dimensions}.", field);
+        }
+
+        double sum = 0;
+        for (var i = 0; i < vector.Count; i++)
+        {
+            var x = vector[i];
+            if (!float.IsFinite(x)) { throw new ArgumentException($"{field} component {i} is {x}; every component must be finite.", field); }
+            sum += (double)x * x;
+        }
+
+        // Below this the direction of the vector is numerical noise: there is nothing to compare.
+        if (sum < 1e-24) { throw new ArgumentException($"{field} is a zero vector and cannot be normalised.", field); }
+        return sum;
+    }
+
     /// <summary>
     /// Checks dimension and finiteness and writes the L2-normalised vector into <paramref name="destination"/>.
     /// </summary>
@@ -164,7 +199,7 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
     {
         if (vector.Length != options.Dimensions)
         {
-            throw new ArgumentException($"{field} has {vector.Length} dimensions; this cache expects {options.Dimensions}.", field);
+            throw new ArgumentException($"{field} has {vector.Length} dimensions; this cache's Dimensions is {options.Dimensions}.", field);
         }
 
         double sum = 0;
@@ -181,7 +216,7 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
         for (var i = 0; i < vector.Length; i++) { destination[i] = vector[i] * inv; }
     }
 
-    private static void Text(string? value, string field, int maxLength, bool required)
+    private static void Text(string? value, string field, int maxLength, bool required, string? limitName = null)
     {
         if (value is null)
         {
@@ -190,7 +225,15 @@ internal sealed class RequestValidator(SemanticCacheOptions options)
         }
 
         if (required && value.Length == 0) { throw new ArgumentException($"{field} is empty.", field); }
-        if (value.Length > maxLength) { throw new ArgumentException($"{field} is {value.Length} characters long; at most {maxLength} are allowed.", field); }
+        if (value.Length > maxLength)
+        {
+            throw new ArgumentException(
+                limitName is null
+                    ? $"{field} is {value.Length} characters long; at most {maxLength} are allowed."
+                    : $"{field} is {value.Length} characters long; the limit {limitName} is {maxLength}.",
+                field);
+        }
+
         try
         {
             _ = StrictUtf8.GetByteCount(value);

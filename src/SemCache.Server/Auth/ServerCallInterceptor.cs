@@ -11,7 +11,7 @@ namespace SemCache.Server.Auth;
 /// whatever the engine throws into a proper status so that no request can crash the process or
 /// leak internals. Health and reflection stay open for probes and tooling.
 /// </summary>
-internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetrics metrics, ILogger<ServerCallInterceptor> logger) : Interceptor
+internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLimiting rateLimiting, ServerMetrics metrics, ILogger<ServerCallInterceptor> logger) : Interceptor
 {
     private static readonly FrozenDictionary<string, ApiKeyRole> RequiredRoles = new Dictionary<string, ApiKeyRole>(StringComparer.Ordinal)
     {
@@ -47,7 +47,7 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
         var status = StatusCode.OK;
         try
         {
-            Authorize(context);
+            Authorize(context, request);
             return await continuation(request, context);
         }
         catch (RpcException e)
@@ -64,8 +64,9 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
         }
         catch (ArgumentException e)
         {
+            // The engine's validator names the field in ParamName; it becomes the BadRequest field.
             status = StatusCode.InvalidArgument;
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+            throw SemCache.Server.Limits.RichStatus.InvalidArgument(e.ParamName ?? "request", SemCache.Server.Limits.RichStatus.MessageOf(e));
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
@@ -85,18 +86,22 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, ServerMetr
         }
     }
 
-    private void Authorize(ServerCallContext context)
+    private void Authorize(ServerCallContext context, object request)
     {
         var key = ApiKeyHeader.Read(context.RequestHeaders);
         if (key is null)
         {
+            rateLimiting.Charge(null, 1);
             throw new RpcException(new Status(StatusCode.Unauthenticated, "missing API key: send 'authorization: Bearer <key>'"));
         }
 
         if (!keys.TryAuthenticate(key, out var identity))
         {
+            rateLimiting.Charge(null, 1);
             throw new RpcException(new Status(StatusCode.Unauthenticated, "invalid or revoked API key"));
         }
+
+        rateLimiting.Charge(identity.KeyId, GrpcRateLimiting.CostOf(request));
 
         if (!RequiredRoles.TryGetValue(context.Method, out var required))
         {

@@ -6,11 +6,15 @@ namespace SemCache.Server.Hosting;
 
 /// <summary>
 /// Feeds <c>/healthz</c> and grpc.health.v1. Unhealthy, with the reason, while the store is faulted
-/// (a failed commit: writes refused, reads served) or the engine does not answer. Cheap: the fault
-/// is a dictionary probe and the stats call reads the engine's counters.
+/// (a failed commit: writes refused, reads served) or the engine does not answer. /healthz is open
+/// to anyone who reaches the port, so it stays cheap: the fault is a dictionary probe, and the
+/// engine's whole-cache stats (which visit every partition) are asked at most once a second.
 /// </summary>
-internal sealed class EngineHealthCheck(ISemanticCache cache, IOptions<SemanticCacheOptions> options) : IHealthCheck
+internal sealed class EngineHealthCheck(ISemanticCache cache, IOptions<SemanticCacheOptions> options, TimeProvider time) : IHealthCheck
 {
+    private static readonly TimeSpan EngineCheckInterval = TimeSpan.FromSeconds(1);
+    private (long At, HealthCheckResult Result)? _lastEngineCheck;
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var cacheOptions = options.Value;
@@ -19,6 +23,18 @@ internal sealed class EngineHealthCheck(ISemanticCache cache, IOptions<SemanticC
             return HealthCheckResult.Unhealthy("store faulted, writes refused until restart: " + reason);
         }
 
+        if (_lastEngineCheck is { } last && time.GetElapsedTime(last.At) < EngineCheckInterval)
+        {
+            return last.Result;
+        }
+
+        var result = await CheckEngineAsync(cancellationToken);
+        _lastEngineCheck = (time.GetTimestamp(), result);
+        return result;
+    }
+
+    private async Task<HealthCheckResult> CheckEngineAsync(CancellationToken cancellationToken)
+    {
         try
         {
             var stats = await cache.GetStatsAsync(null, cancellationToken);

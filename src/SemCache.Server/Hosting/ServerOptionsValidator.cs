@@ -62,6 +62,7 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         NotNegative(failures, nameof(options.MaxEntriesPerTenant), options.MaxEntriesPerTenant);
         NotNegative(failures, nameof(options.MaxBytesPerTenant), options.MaxBytesPerTenant);
         NotNegative(failures, nameof(options.RequestsPerSecondPerKey), options.RequestsPerSecondPerKey);
+        NotNegative(failures, nameof(options.MaxConcurrentLookupsPerTenant), options.MaxConcurrentLookupsPerTenant);
         if (options.RequestBurstPerKey is { } burst)
         {
             Positive(failures, nameof(options.RequestBurstPerKey), burst);

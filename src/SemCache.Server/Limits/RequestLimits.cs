@@ -2,12 +2,16 @@ using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using SemCache.Engine;
 using V1 = SemCache.Grpc.V1;
 
 namespace SemCache.Server.Limits;
 
 /// <summary>
-/// Checks every request against the configured limits before the engine sees it. A violation is
+/// Checks every request before the engine sees it. The rules on prompts, responses, vectors, tags,
+/// time to live, usage and similarity are the engine's own <see cref="RequestValidator"/> (one set of
+/// rules, whichever cache the server hosts); what is only the server's is here: the sizes of scope
+/// fields and conversations a server accepts, and protobuf durations. A violation is
 /// InvalidArgument whose message names the field and the limit, so a caller can fix it without
 /// reading server logs.
 /// </summary>
@@ -15,6 +19,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 {
     private readonly ServerOptions _server = serverOptions.Value;
     private readonly SemanticCacheOptions _cache = cacheOptions.Value;
+    private readonly RequestValidator _validator = new(cacheOptions.Value);
 
     public int Dimensions => _cache.Dimensions;
 
@@ -25,7 +30,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
         CheckScope(request.Scope, Name(field, "scope"));
         if (request.HasPrompt)
         {
-            CheckText(request.Prompt, Name(field, "prompt"), _cache.MaxPromptLength, "MaxPromptLength");
+            Engine(Name(field, "prompt"), () => _validator.Prompt(request.Prompt, required: true));
         }
         else if (request.Vector.Count == 0)
         {
@@ -34,9 +39,9 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 
         CheckVector(request.Vector, Name(field, "vector"));
         CheckContext(request.Context, Name(field, "context"));
-        if (request.HasMinSimilarity && !(request.MinSimilarity >= 0 && request.MinSimilarity <= 1))
+        if (request.HasMinSimilarity)
         {
-            throw Invalid($"{Name(field, "min_similarity")} must be between 0 and 1, got {request.MinSimilarity}");
+            Engine(Name(field, "min_similarity"), () => RequestValidator.MinSimilarity(request.MinSimilarity));
         }
 
         if (request.MaxAge is { } maxAge)
@@ -53,28 +58,20 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
             throw Invalid("prompt is required");
         }
 
-        CheckText(request.Prompt, "prompt", _cache.MaxPromptLength, "MaxPromptLength");
-        CheckText(request.Response, "response", _cache.MaxResponseLength, "MaxResponseLength");
+        Engine("prompt", () => _validator.Prompt(request.Prompt, required: true));
+        Engine("response", () => _validator.Response(request.Response));
         CheckVector(request.Vector, "vector");
         CheckContext(request.Context, "context");
-        if (request.Tags.Count > _cache.MaxTags)
-        {
-            throw Invalid($"tags has {request.Tags.Count} entries; the limit MaxTags is {_cache.MaxTags}");
-        }
-
-        for (var i = 0; i < request.Tags.Count; i++)
-        {
-            CheckText(request.Tags[i], $"tags[{i}]", _server.MaxScopeFieldLength, "MaxScopeFieldLength");
-        }
-
+        Engine("tags", () => _validator.Tags(request.Tags));
         if (request.TimeToLive is { } ttl)
         {
-            CheckDuration(ttl, "time_to_live", _cache.MaxTimeToLive, "MaxTimeToLive");
+            CheckDuration(ttl, "time_to_live", TimeSpan.MaxValue, "the largest duration");
+            Engine("time_to_live", () => _validator.TimeToLive(ttl.ToTimeSpan()));
         }
 
-        if (request.Usage is { } usage && (usage.InputTokens < 0 || usage.OutputTokens < 0 || !double.IsFinite(usage.Cost) || usage.Cost < 0))
+        if (request.Usage is { } usage)
         {
-            throw Invalid("usage must have non-negative token counts and a finite, non-negative cost");
+            Engine("usage", () => RequestValidator.Usage(new CacheUsage(usage.InputTokens, usage.OutputTokens, usage.Cost)));
         }
     }
 
@@ -139,22 +136,22 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
 
     private void CheckVector(RepeatedField<float> vector, string field)
     {
-        if (vector.Count == 0)
+        if (vector.Count != 0)
         {
-            return;
+            Engine(field, () => _validator.VectorShape(vector, field));
         }
+    }
 
-        if (vector.Count != _cache.Dimensions)
+    /// <summary>Runs one of the engine's rules; its ArgumentException becomes InvalidArgument on the proto field.</summary>
+    private static void Engine(string field, Action check)
+    {
+        try
         {
-            throw Invalid($"{field} has {vector.Count} dimensions; the model's dimension is {_cache.Dimensions}");
+            check();
         }
-
-        for (var i = 0; i < vector.Count; i++)
+        catch (ArgumentException e)
         {
-            if (!float.IsFinite(vector[i]))
-            {
-                throw Invalid($"{field}[{i}] is {vector[i]}; vectors must be finite");
-            }
+            throw RichStatus.InvalidArgument(field, RichStatus.MessageOf(e));
         }
     }
 

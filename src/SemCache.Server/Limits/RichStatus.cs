@@ -18,6 +18,18 @@ internal static class RichStatus
         Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } } }) },
     }.ToRpcException();
 
+    /// <summary>
+    /// The message of an <see cref="ArgumentException"/> without the " (Parameter 'X')" that .NET
+    /// appends (the field travels in the BadRequest detail instead).
+    /// </summary>
+    public static string MessageOf(ArgumentException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var message = e.Message;
+        var parameter = e.ParamName is null ? -1 : message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+        return parameter >= 0 ? message[..parameter] : message;
+    }
+
     public static RpcException ResourceExhausted(string subject, string limit, string message) => new Google.Rpc.Status
     {
         Code = (int)Code.ResourceExhausted,

@@ -145,13 +145,9 @@ internal static class PrefixServiceRegistration
         services.AddPrefixCache();
     }
 
-    /// <summary>Maps the service, rate limited per key like the cache when a limit is configured.</summary>
-    public static void MapPrefixService(this WebApplication app, ServerOptions options)
-    {
-        var endpoints = app.MapGrpcService<PrefixService>();
-        if (options.RequestsPerSecondPerKey > 0)
-        {
-            endpoints.RequireRateLimiting(GrpcRateLimiting.PolicyName);
-        }
-    }
+    /// <summary>
+    /// Maps the service. Its calls are rate limited per key like the cache's when a limit is configured: the server
+    /// call interceptor charges every authenticated call, client streams included.
+    /// </summary>
+    public static void MapPrefixService(this WebApplication app) => app.MapGrpcService<PrefixService>();
 }

@@ -20,6 +20,7 @@ internal sealed class SemanticCacheService(
     TenantQuotas quotas,
     DashboardRecorder dashboard,
     ServerMetrics metrics,
+    TenantLookupShare share,
     IOptions<ServerOptions> options) : GuardedSemanticCacheBase
 {
     private static readonly IReadOnlyList<string> DeadlineReason = ["deadline"];
@@ -58,7 +59,9 @@ internal sealed class SemanticCacheService(
 
         var started = Stopwatch.GetTimestamp();
         var results = await WithinDeadline(
-            token => cache.LookupBatchAsync(lookups, token),
+            // The whole batch is one engine call (it embeds and scores the lookups together) and takes one of the
+            // tenant's places (harden's per-tenant share), so a large batch cannot crowd out other tenants' lookups.
+            token => new ValueTask<IReadOnlyList<CacheLookupResult>>(share.RunAsync(tenant, ct => cache.LookupBatchAsync(lookups, ct), token)),
             () => Enumerable.Repeat(CacheLookupResult.Miss(reasons: DeadlineReason), lookups.Length).ToArray(),
             context);
         var elapsed = Stopwatch.GetElapsedTime(started) / Math.Max(1, results.Count);
@@ -186,7 +189,7 @@ internal sealed class SemanticCacheService(
     {
         var started = Stopwatch.GetTimestamp();
         var result = await WithinDeadline(
-            token => cache.LookupAsync(request, token),
+            token => new ValueTask<CacheLookupResult>(share.RunAsync(request.Tenant, ct => cache.LookupAsync(request, ct), token)),
             static () => CacheLookupResult.Miss(reasons: DeadlineReason),
             context);
         dashboard.RecordLookup(result, Stopwatch.GetElapsedTime(started));
