@@ -9,7 +9,7 @@ namespace SemCache.Prefix;
 /// </summary>
 internal sealed partial class BackendBlocks
 {
-    /// <summary>Bytes of the per-slot arrays of one block (key, links, expiry, engine hash); the dictionaries add about as much again.</summary>
+    /// <summary>Bytes of the per-slot arrays of one block (key, links, expiry, engine hash); the key table adds 43–85 more.</summary>
     public const int ArrayBytesPerBlock = 16 + (6 * sizeof(int)) + sizeof(long) + sizeof(ulong) + sizeof(bool);
 
     private const int None = -1;
