@@ -45,10 +45,11 @@ internal sealed partial class BackendBlocks
             var slot = Allocate();
             _key[slot] = key;
             _expires[slot] = expires;
+            _anyExpiry |= expires != 0;
             _hasEngineHash[slot] = hasEngine;
             _engineHash[slot] = engineHash;
             if (hasEngine) { _engineSlot[engineHash] = slot; }
-            _slotOf[key] = slot;
+            _slotOf.Set(key, slot);
             PushMru(slot);
             slots[i] = slot;
         }
