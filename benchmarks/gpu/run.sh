@@ -11,9 +11,11 @@
 # A step that cannot run prints {"figure":...,"error":...} and the check goes on.
 #
 # Needs: an NVIDIA driver (libcuda; ILGPU compiles its own PTX, no CUDA toolkit needed) and either
-#   - the .NET 10 SDK with NuGet access (everything runs), or
+#   - the .NET 10 SDK with NuGet access or a package cache that holds the solution's packages
+#     (everything runs), or
 #   - no SDK: a bundle made beforehand on a machine that has one with `benchmarks/gpu/run.sh --prepare`
-#     (artifacts/gpu-check.tar.xz: a .NET runtime and the similarity benchmark, ~30 MB; carry it).
+#     (artifacts/gpu-check.tar.xz: a .NET runtime and the similarity benchmark, 27 MB; artifacts/
+#     is git-ignored, so a tool that ships the working tree must be told to carry that file).
 #     The embedder steps then print an error line: the CUDA embedder needs ONNX Runtime's CUDA
 #     provider (libonnxruntime_providers_cuda.so, 284 MB, from the NuGet package
 #     Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0) and the CUDA 13 runtime with cuDNN 9 on the loader path.
