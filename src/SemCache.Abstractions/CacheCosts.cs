@@ -103,6 +103,12 @@ public sealed record CacheCostLine
     /// <summary>Money the stored answers (the misses) cost.</summary>
     public double Spend { get; init; }
 
+    /// <summary>
+    /// Estimated time hits saved the callers: hits times the mean <see cref="CacheStoreRequest.CallDuration"/> of this
+    /// line's stores (zero until a store reported one).
+    /// </summary>
+    public TimeSpan LatencySaved { get; init; }
+
     /// <summary>Hit rate (0 when there were no lookups).</summary>
     public double HitRate => Lookups == 0 ? 0 : (double)(ExactHits + SemanticHits) / Lookups;
 }

@@ -81,6 +81,12 @@ public sealed record CacheStoreRequest
     /// asking the same question in the same scope share the answer. At most 128 characters.
     /// </summary>
     public string? Feature { get; init; }
+
+    /// <summary>
+    /// How long the LLM call that produced the answer took. Cost accounting estimates the latency hits save from it
+    /// (<see cref="CacheCostLine.LatencySaved"/>). Not stored with the entry.
+    /// </summary>
+    public TimeSpan? CallDuration { get; init; }
 }
 
 /// <summary>Tokens and money an answer cost to produce.</summary>

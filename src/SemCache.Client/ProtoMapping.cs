@@ -184,6 +184,11 @@ internal static class ProtoMapping
             message.Usage = ToProto(usage);
         }
 
+        if (request.CallDuration is { } duration)
+        {
+            message.CallDuration = Duration.FromTimeSpan(duration);
+        }
+
         if (request.Feature is not null)
         {
             message.Feature = request.Feature;
@@ -204,6 +209,7 @@ internal static class ProtoMapping
         TimeToLive = message.TimeToLive?.ToTimeSpan(),
         Usage = message.Usage is null ? null : FromProto(message.Usage),
         Feature = message.HasFeature ? message.Feature : null,
+        CallDuration = message.CallDuration?.ToTimeSpan(),
     };
 
     public static V1.LookupResponse ToProto(CacheLookupResult result)

@@ -39,6 +39,7 @@ public sealed partial class SemanticCachingChatClient
         }
 
         var updates = new List<ChatResponseUpdate>();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
             updates.Add(update);
@@ -47,7 +48,7 @@ public sealed partial class SemanticCachingChatClient
 
         // Reached only when the inner stream completed and the caller read it to the end.
         var response = updates.ToChatResponse();
-        await StoreAsync(request, response, hit, cancellationToken).ConfigureAwait(false);
+        await StoreAsync(request, response, hit, System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         if (hit is not null && response.AdditionalProperties is { } properties)
         {
             // One closing update without content tells a streaming caller what a plain call's response says: a miss,

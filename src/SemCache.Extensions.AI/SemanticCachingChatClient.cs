@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -89,8 +90,9 @@ public sealed partial class SemanticCachingChatClient : DelegatingChatClient
         var hit = await LookupAsync(request, cancellationToken).ConfigureAwait(false);
         if (hit is { IsHit: true }) { return HitResponse(request, hit); }
 
+        var started = Stopwatch.GetTimestamp();
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        await StoreAsync(request, response, hit, cancellationToken).ConfigureAwait(false);
+        await StoreAsync(request, response, hit, Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         return response;
     }
 
@@ -122,7 +124,7 @@ public sealed partial class SemanticCachingChatClient : DelegatingChatClient
     }
 
     /// <summary>Stores an answer when it is complete and plain text; anything else is left out of the cache.</summary>
-    private async Task StoreAsync(ChatCacheRequest request, ChatResponse response, CacheLookupResult? miss, CancellationToken cancellationToken)
+    private async Task StoreAsync(ChatCacheRequest request, ChatResponse response, CacheLookupResult? miss, TimeSpan callDuration, CancellationToken cancellationToken)
     {
         if (miss is not null)
         {
@@ -147,6 +149,7 @@ public sealed partial class SemanticCachingChatClient : DelegatingChatClient
                     TimeToLive = request.TimeToLive ?? DefaultTimeToLive,
                     Usage = UsageOf(request.Scope.Model, response.Usage),
                     Feature = request.Feature ?? DefaultFeature,
+                    CallDuration = callDuration,
                 },
                 cancellationToken).ConfigureAwait(false);
             response.AdditionalProperties![SemanticCacheChatProperties.EntryId] = stored.EntryId;

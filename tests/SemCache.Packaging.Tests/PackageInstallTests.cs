@@ -102,8 +102,10 @@ public sealed class PackageInstallTests : IDisposable
 
     private async Task<string> PackAsync()
     {
+        // No build and no restore: the solution is built (this project builds every packable one first), and a
+        // restore while other test projects of the same run are building would rewrite their assets files.
         var output = Path.Combine(_work, "packages");
-        var pack = await RunAsync(RepositoryRoot(), new Dictionary<string, string>(), "pack", "SemCache.sln", "-c", "Release", "-o", output, "--no-build");
+        var pack = await RunAsync(RepositoryRoot(), new Dictionary<string, string>(), "pack", "SemCache.sln", "-c", "Release", "-o", output, "--no-build", "--no-restore");
         Assert.True(pack.ExitCode == 0, "dotnet pack failed (the solution must be built in Release first):\n" + pack.Output);
         return output;
     }

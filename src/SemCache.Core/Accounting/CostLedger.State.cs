@@ -13,6 +13,8 @@ internal sealed partial class CostLedger
         public long TokensSaved;
         public long CostSavedMicros;
         public long SpendMicros;
+        public long CallTicks;
+        public long TimedStores;
 
         public CacheCostLine Snapshot(LineKey key) => new()
         {
@@ -27,6 +29,9 @@ internal sealed partial class CostLedger
             TokensSaved = Interlocked.Read(ref TokensSaved),
             CostSaved = Interlocked.Read(ref CostSavedMicros) / 1_000_000d,
             Spend = Interlocked.Read(ref SpendMicros) / 1_000_000d,
+            LatencySaved = Interlocked.Read(ref TimedStores) is > 0 and var timed
+                ? TimeSpan.FromTicks(Interlocked.Read(ref CallTicks) / timed * (Interlocked.Read(ref ExactHits) + Interlocked.Read(ref SemanticHits)))
+                : TimeSpan.Zero,
         };
     }
 

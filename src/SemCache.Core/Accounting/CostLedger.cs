@@ -122,11 +122,17 @@ internal sealed partial class CostLedger : IDisposable
         }
     }
 
-    public void RecordStore(string tenant, string? feature, string model, CacheUsage? usage)
+    public void RecordStore(string tenant, string? feature, string model, CacheUsage? usage, TimeSpan? callDuration)
     {
         var key = KeyFor(tenant, feature, model);
         var line = LineOf(key);
         Interlocked.Increment(ref line.Stores);
+        if (callDuration is { Ticks: > 0 } d)
+        {
+            Interlocked.Add(ref line.CallTicks, d.Ticks);
+            Interlocked.Increment(ref line.TimedStores);
+        }
+
         var spend = usage?.Cost ?? 0;
         Interlocked.Add(ref line.SpendMicros, Micros(spend));
         var now = Now;

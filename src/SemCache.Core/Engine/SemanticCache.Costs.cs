@@ -16,8 +16,8 @@ internal sealed partial class SemanticCache
     private void RecordCosts(CacheLookupRequest request, CacheLookupResult result) =>
         _costs.RecordLookup(request.Tenant, request.Feature, request.Scope.Model, result);
 
-    private void RecordCosts(string tenant, string? feature, CacheScope scope, CacheUsage? pricedUsage) =>
-        _costs.RecordStore(tenant, feature, scope.Model, pricedUsage);
+    private void RecordCosts(string tenant, string? feature, CacheScope scope, CacheUsage? pricedUsage, TimeSpan? callDuration = null) =>
+        _costs.RecordStore(tenant, feature, scope.Model, pricedUsage, callDuration);
 
     private CacheUsage? Priced(CacheScope scope, CacheUsage? usage) => _costs.Priced(scope.Model, usage);
 

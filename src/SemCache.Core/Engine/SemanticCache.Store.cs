@@ -40,7 +40,7 @@ internal sealed partial class SemanticCache
         var keys = ComputeKeys(request.Tenant, request.Scope, request.Context, request.Prompt, createTenant: true);
         var fill = new CacheFill { Response = request.Response, Tags = request.Tags, TimeToLive = request.TimeToLive, Usage = Priced(request.Scope, request.Usage) };
         var stored = await StoreCoreAsync(request.Prompt, keys, vector, fill, KeepsSeveralAnswers(request.Scope), cancellationToken);
-        RecordCosts(request.Tenant, request.Feature, request.Scope, fill.Usage);
+        RecordCosts(request.Tenant, request.Feature, request.Scope, fill.Usage, request.CallDuration);
         return stored;
     }
 

@@ -62,9 +62,10 @@ internal static class DashboardCostEndpoints
     private static CostSummary Summary(string name, IEnumerable<CacheCostLine> lines)
     {
         long lookups = 0, hits = 0, tokens = 0;
-        double saved = 0, spend = 0;
+        double saved = 0, spend = 0, latencyMs = 0;
         foreach (var l in lines)
         {
+            latencyMs += l.LatencySaved.TotalMilliseconds;
             lookups += l.Lookups;
             hits += l.ExactHits + l.SemanticHits;
             tokens += l.TokensSaved;
@@ -72,8 +73,8 @@ internal static class DashboardCostEndpoints
             spend += l.Spend;
         }
 
-        return new CostSummary(name, lookups, lookups == 0 ? 0 : (double)hits / lookups, tokens, saved, spend);
+        return new CostSummary(name, lookups, lookups == 0 ? 0 : (double)hits / lookups, tokens, saved, spend, latencyMs);
     }
 
-    private sealed record CostSummary(string Name, long Lookups, double HitRate, long TokensSaved, double CostSaved, double Spend);
+    private sealed record CostSummary(string Name, long Lookups, double HitRate, long TokensSaved, double CostSaved, double Spend, double LatencySavedMs);
 }

@@ -21,8 +21,8 @@
   function table(id, rows, cur) {
     const el = document.getElementById(id);
     if (!rows.length) { el.innerHTML = '<div class="empty">nothing recorded yet</div>'; return; }
-    el.innerHTML = '<table class="costs"><tr><th></th><th>lookups</th><th>hit rate</th><th>saved</th><th>spent</th></tr>' +
-      rows.map(r => `<tr><td>${esc(r.name)}</td><td>${r.lookups}</td><td>${pct(r.hitRate)}</td><td>${esc(money(r.costSaved, cur))}</td><td>${esc(money(r.spend, cur))}</td></tr>`).join('') + '</table>';
+    el.innerHTML = '<table class="costs"><tr><th></th><th>lookups</th><th>hit rate</th><th>saved</th><th>spent</th><th>time saved</th></tr>' +
+      rows.map(r => `<tr><td>${esc(r.name)}</td><td>${r.lookups}</td><td>${pct(r.hitRate)}</td><td>${esc(money(r.costSaved, cur))}</td><td>${esc(money(r.spend, cur))}</td><td>${(r.latencySavedMs / 1000).toFixed(1)} s</td></tr>`).join('') + '</table>';
   }
 
   function budgets(rows, cur) {

@@ -58,6 +58,21 @@ public sealed class CostAccountingTests : IDisposable
     }
 
     [Fact]
+    public async Task Latency_saved_is_the_hits_times_the_mean_duration_of_the_calls_that_were_stored()
+    {
+        await using var cache = Open();
+        await cache.StoreAsync(Store("t1", "first question", Acme, "support", null) with { CallDuration = TimeSpan.FromSeconds(2) });
+        await cache.StoreAsync(Store("t1", "second question", Acme, "support", null) with { CallDuration = TimeSpan.FromSeconds(4) });
+
+        await cache.LookupAsync(Lookup("t1", "first question", Acme, "support"));
+        await cache.LookupAsync(Lookup("t1", "second question", Acme, "support"));
+        await cache.LookupAsync(Lookup("t1", "unknown question", Acme, "support"));
+
+        // Mean stored call 3 s, two hits: 6 s saved; the miss saves nothing.
+        Assert.Equal(TimeSpan.FromSeconds(6), Assert.Single((await cache.GetStatsAsync("t1")).Costs).LatencySaved);
+    }
+
+    [Fact]
     public async Task Crossing_a_spend_budget_raises_the_alert_metric_until_the_window_ends()
     {
         await using var cache = Open(o => o.Budgets.Add("support-daily", new CacheBudget { Tenant = "t1", Feature = "support", MaxSpend = 0.01, Window = TimeSpan.FromDays(1) }));
