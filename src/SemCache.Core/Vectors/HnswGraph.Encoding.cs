@@ -36,6 +36,7 @@ internal sealed unsafe partial class HnswGraph
     private IVectorScorer _scorer = VectorScorers.Default;
     private VectorEncoding _encoding;
     private volatile CodeArena? _codes;
+    private string? _float32Directory;
 
     /// <summary>The kernels this graph scores with.</summary>
     public IVectorScorer Scorer => _scorer;
@@ -51,7 +52,8 @@ internal sealed unsafe partial class HnswGraph
 
     /// <summary>
     /// Sets the encoding and kernels. Writer only, before the first search. With a quantised encoding and a
-    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there (see <see cref="VectorArena"/>).
+    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there when the graph is first
+    /// quantised (see <see cref="VectorArena"/>).
     /// </summary>
     public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer, string? float32Directory = null)
     {
@@ -63,14 +65,7 @@ internal sealed unsafe partial class HnswGraph
 
         _encoding = encoding;
         _scorer = scorer;
-        var directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
-        if (!string.Equals(_arena.VectorDirectory, directory, StringComparison.Ordinal))
-        {
-            var arena = _arena;
-            _arena = arena.CopyTo(arena.Capacity, Volatile.Read(ref _count), directory);
-            arena.Dispose(); // no search has started on this graph yet
-        }
-
+        _float32Directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
         MaintainCodes();
     }
 
@@ -94,6 +89,15 @@ internal sealed unsafe partial class HnswGraph
         }
 
         var arena = _arena;
+        if (_float32Directory is not null && arena.VectorDirectory is null)
+        {
+            // First quantisation of this graph: float32 moves to the mapped file now, not at creation, so the many
+            // small flat partitions of a cache keep no file open each. Searches still on the old arena finish
+            // there; its finalizer frees it.
+            arena = arena.CopyTo(arena.Capacity, count, _float32Directory);
+            _arena = arena;
+        }
+
         var next = _encoding == VectorEncoding.Int8
             ? new CodeArena(VectorEncoding.Int8, Int8Quantizer.Calibrate(arena.Vectors, count, _dimensions, _stride), null, arena.Capacity) { CalibratedCount = count }
             : new CodeArena(VectorEncoding.Binary, null, BinaryQuantizer.Calibrate(arena.Vectors, count, _dimensions, _stride), arena.Capacity) { CalibratedCount = count };
