@@ -47,6 +47,7 @@ internal sealed unsafe partial class HnswGraph
     private IVectorScorer _scorer = VectorScorers.Default;
     private VectorEncoding _encoding;
     private volatile CodeArena? _codes;
+    private string? _float32Directory;
 
     /// <summary>The kernels this graph scores with.</summary>
     public IVectorScorer Scorer => _scorer;
@@ -87,7 +88,8 @@ internal sealed unsafe partial class HnswGraph
 
     /// <summary>
     /// Sets the encoding and kernels. Writer only, before the graph is shared. With a quantised encoding and a
-    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there (see <see cref="VectorArena"/>).
+    /// <paramref name="float32Directory"/>, float32 vectors move to a memory-mapped file there when the graph's first
+    /// codes are published (see <see cref="VectorArena"/> and <see cref="PublishCodes"/>).
     /// </summary>
     public void ConfigureEncoding(VectorEncoding encoding, IVectorScorer scorer, string? float32Directory = null)
     {
@@ -99,13 +101,7 @@ internal sealed unsafe partial class HnswGraph
 
         _encoding = encoding;
         _scorer = scorer;
-        var directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
-        if (!string.Equals(_arena.VectorDirectory, directory, StringComparison.Ordinal))
-        {
-            var arena = _arena;
-            _arena = arena.CopyTo(arena.Capacity, Volatile.Read(ref _count), directory);
-            arena.Dispose(); // no search has started on this graph yet
-        }
+        _float32Directory = encoding == VectorEncoding.Float32 ? null : float32Directory;
     }
 
     /// <summary>
@@ -171,13 +167,88 @@ internal sealed unsafe partial class HnswGraph
     /// the lock first), then publishes <paramref name="codes"/> and retires the arena it replaces, which is freed when
     /// its last reader leaves. Appends from here on encode into the new arena.
     /// </summary>
-    public void PublishCodes(CodeArena codes, int encoded)
+    public void PublishCodes(CodeArena codes, int encoded, VectorArena? moved = null)
     {
+        if (_float32Directory is not null && _arena.VectorDirectory is null)
+        {
+            // First quantisation of this graph: float32 moves to the mapped file now, not at creation, so the many
+            // small flat partitions of a cache keep no file open each.
+            MoveVectors(moved, _float32Directory);
+        }
+        else
+        {
+            moved?.Dispose();
+        }
+
         var arena = _arena;
         EncodeInto(ref codes, arena, encoded, _count);
         var old = _codes;
         _codes = codes;
         old?.Dispose();
+    }
+
+    /// <summary>
+    /// Background, outside the writer lock: when this graph's float32 vectors are still due to move to their mapped file
+    /// (before its first codes are published), copies the vectors appended so far into one, so that
+    /// <see cref="PublishCodes"/> under the writer lock copies only the rest. Null when no move is due.
+    /// </summary>
+    public VectorArena? PrepareVectorMove()
+    {
+        if (_float32Directory is null || _arena.VectorDirectory is not null)
+        {
+            return null;
+        }
+
+        var count = Volatile.Read(ref _count);
+        if (!TryPin(out var arena))
+        {
+            return null;
+        }
+
+        try
+        {
+            return arena.VectorDirectory is null ? arena.Prepare(arena.Capacity, count, _float32Directory) : null;
+        }
+        finally
+        {
+            arena.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writer lock held: replaces the arena by one whose vectors live in a mapped file in <paramref name="directory"/>,
+    /// finishing <paramref name="moved"/> (from <see cref="PrepareVectorMove"/>) when it still fits. Linkers are held
+    /// off as for a growth; searches finish on the arena they pinned, which is freed when they let go.
+    /// </summary>
+    private void MoveVectors(VectorArena? moved, string directory)
+    {
+        _arenaGate.EnterExclusive();
+        try
+        {
+            var old = _arena;
+            var count = _count;
+            VectorArena next;
+            if (moved is not null && moved.Capacity >= old.Capacity && moved.PreparedVectors <= count)
+            {
+                old.CopyInto(moved, moved.PreparedVectors, count);
+                next = moved;
+            }
+            else
+            {
+                moved?.Dispose();
+                next = old.CopyTo(old.Capacity, count, directory);
+            }
+
+            _arena = next;
+            old.Dispose();
+
+            // A growth prepared for the in-memory arena would bring the vectors back into memory.
+            Interlocked.Exchange(ref _prepared, null)?.Dispose();
+        }
+        finally
+        {
+            _arenaGate.ExitExclusive();
+        }
     }
 
     /// <summary>Encodes nodes [from, end) of <paramref name="arena"/> into a private code arena, growing it first if needed.</summary>

@@ -132,7 +132,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             var count = _count;
             var prepared = Interlocked.Exchange(ref _prepared, null);
             VectorArena next;
-            if (prepared is not null && prepared.Capacity >= capacity && prepared.PreparedVectors <= count)
+            if (prepared is not null && prepared.Capacity >= capacity && prepared.PreparedVectors <= count
+                && string.Equals(prepared.VectorDirectory, old.VectorDirectory, StringComparison.Ordinal))
             {
                 // Only the vectors appended since the preparation, the links and the per-node arrays are left to copy.
                 next = prepared;
@@ -201,7 +202,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
                 try
                 {
-                    Interlocked.Exchange(ref _prepared, arena.Prepare(capacity, count))?.Dispose();
+                    Interlocked.Exchange(ref _prepared, arena.Prepare(capacity, count, arena.VectorDirectory))?.Dispose();
                 }
                 finally
                 {

@@ -128,6 +128,7 @@ internal sealed partial class PartitionIndex
         }
 
         var published = false;
+        VectorArena? moved = null;
         try
         {
             for (var round = 0; round < MaxCopyRounds && graph.NodeCount - encoded > HandOverBatch; round++)
@@ -138,6 +139,8 @@ internal sealed partial class PartitionIndex
                 }
             }
 
+            // A first quantisation also moves float32 to its mapped file: the bulk of that copy here, off the lock.
+            moved = graph.PrepareVectorMove();
             lock (_gate)
             {
                 if (_disposed || graph.IsRetired)
@@ -145,7 +148,7 @@ internal sealed partial class PartitionIndex
                     return;
                 }
 
-                graph.PublishCodes(codes, encoded);
+                graph.PublishCodes(codes, encoded, moved);
                 published = true;
             }
         }
@@ -154,6 +157,7 @@ internal sealed partial class PartitionIndex
             if (!published)
             {
                 codes.Dispose();
+                moved?.Dispose();
             }
         }
     }

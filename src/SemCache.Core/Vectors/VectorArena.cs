@@ -138,11 +138,12 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
     /// A larger, zeroed arena with the vectors of the first <paramref name="count"/> nodes already copied in: the
     /// expensive part of a growth (allocation, first touch of the pages, most of the vector copy), done ahead of time
     /// off the writers' lock. Vectors never change once appended, so any arena holding those nodes is a valid source.
-    /// The vectors stay where this arena keeps them (memory, or a mapped file in the same directory).
+    /// The vectors go to <paramref name="vectorDirectory"/> (null: memory): a growth keeps this arena's, the first
+    /// quantisation of a graph moves them to a mapped file.
     /// </summary>
-    public VectorArena Prepare(int newCapacity, int count)
+    public VectorArena Prepare(int newCapacity, int count, string? vectorDirectory)
     {
-        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, VectorDirectory, clearFrom: 0);
+        var next = new VectorArena(newCapacity, Stride, LinkStride, Ledger, vectorDirectory, clearFrom: 0);
         Buffer.MemoryCopy(Vectors, next.Vectors, next.VectorBytes, (nuint)count * (nuint)Stride * sizeof(float));
         next.PreparedVectors = count;
         return next;

@@ -154,6 +154,7 @@ internal static class VectorKernels
     /// pairwise into int32 (<c>vpmaddwd</c>), which cannot overflow; .NET has no 512-bit VNNI, which is what the
     /// native kernel adds.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int DotInt8(sbyte* x, sbyte* y, int length)
     {
         var i = 0;
@@ -214,6 +215,7 @@ internal static class VectorKernels
     }
 
     /// <summary>Hamming distance of two bit vectors of <paramref name="words"/> 64-bit words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int Hamming(ulong* x, ulong* y, int words)
     {
         var sum = 0;
