@@ -167,6 +167,32 @@ public sealed class CostAccountingTests : IDisposable
         _meters.Dispose();
     }
 
+    [Fact]
+    public async Task A_batch_lookup_is_accounted_like_the_single_lookups_it_stands_for()
+    {
+        // LookupBatchAsync (batch path) and cost accounting were written apart: each lookup of a batch must reach the
+        // ledger exactly as LookupAsync would record it (feature, model, hit or miss, money saved).
+        await using var cache = Open();
+        await cache.StoreAsync(Store("t1", "How do I reset my password?", Acme, "support", new CacheUsage(1_000, 250, 0)));
+
+        var results = await cache.LookupBatchAsync(
+        [
+            Lookup("t1", "How do I reset my password?", Acme, "support"),
+            Lookup("t1", "What colour is the logo?", Acme, "support"),
+            Lookup("t1", "How do I reset my password?", Acme, "billing"),
+        ]);
+
+        Assert.Equal([CacheHitKind.Exact, CacheHitKind.Miss, CacheHitKind.Exact], results.Select(r => r.Kind));
+        var t1 = await cache.GetStatsAsync("t1");
+        var support = Assert.Single(t1.Costs, l => l.Feature == "support");
+        Assert.Equal((2L, 1L, 1L), (support.Lookups, support.ExactHits, support.Misses));
+
+        // $0.004 per answer (see the worked example above), saved once per feature.
+        Assert.Equal(0.004, support.CostSaved, 9);
+        var billing = Assert.Single(t1.Costs, l => l.Feature == "billing");
+        Assert.Equal((1L, 1L, 0.004), (billing.Lookups, billing.ExactHits, Math.Round(billing.CostSaved, 9)));
+    }
+
     private SemanticCache Open(Action<SemanticCacheOptions>? configure = null) =>
         new(TestCache.Options(o =>
         {
