@@ -134,13 +134,24 @@ public sealed class QuantizedIndexTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(VectorEncoding.Int8)]
-    [InlineData(VectorEncoding.Binary)]
-    public void Replaced_code_arenas_are_freed_so_only_the_current_vectors_and_codes_stay_allocated(VectorEncoding encoding)
+    [InlineData(VectorEncoding.Int8, false)]
+    [InlineData(VectorEncoding.Binary, false)]
+    [InlineData(VectorEncoding.Int8, true)]
+    [InlineData(VectorEncoding.Binary, true)]
+    public void Replaced_code_arenas_are_freed_so_only_the_current_vectors_and_codes_stay_allocated(VectorEncoding encoding, bool mapped)
     {
         // Grown one vector at a time: the codes are grown with the arena and recalibrated at every doubling, each time
-        // into a new native block; every replaced one must be freed (by reference count, no finalizer involved).
-        using var index = new PartitionIndex(new VectorIndexOptions { Dimensions = Dims, FlatSearchLimit = 0, EfConstruction = 40, Encoding = encoding });
+        // into a new native block; every replaced one must be freed (by reference count, no finalizer involved). With
+        // a float32 directory the first calibration also moves the vectors to a mapped file: the in-memory arena it
+        // replaces must be freed too.
+        using var index = new PartitionIndex(new VectorIndexOptions
+        {
+            Dimensions = Dims,
+            FlatSearchLimit = 0,
+            EfConstruction = 40,
+            Encoding = encoding,
+            Float32Directory = mapped ? Path.GetTempPath() : null,
+        });
         for (var i = 0; i < 1000; i++)
         {
             index.Add(i, VectorTestData.Row(Data, Dims, i));
@@ -148,6 +159,7 @@ public sealed class QuantizedIndexTests(ITestOutputHelper output)
 
         index.WaitForMaintenance();
         Assert.True(index.CalibratedCount > 500, $"calibrated on {index.CalibratedCount}");
+        Assert.Equal(mapped, index.Float32FileBytes > 0);
         Assert.True(index.FreedArenas > 0);
         Assert.Equal(2, index.LiveArenas);
         index.Dispose();
