@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the public-API baseline (PublicAPI.Shipped.txt / PublicAPI.Unshipped.txt) of every packed library with
-# the PublicApiAnalyzers code fixes (RS0016 records a new public member, RS0017 a removed one), never by hand.
+# PublicApiAnalyzers, never by hand: its RS0016 code fix records new public members, its RS0017 errors removed ones.
 #
 #   eng/update-public-api.sh             record what changed since the baseline in PublicAPI.Unshipped.txt
 #                                        (the everyday contributor step; review the diff, it is the API change)
