@@ -18,7 +18,7 @@ case "${1:-}" in
   "") ;;
   --ship) mode=ship ;;
   --baseline) mode=baseline ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
   *) echo "unknown argument '$1' (expected --ship, --baseline or nothing)" >&2; exit 2 ;;
 esac
 
