@@ -16,19 +16,19 @@ internal sealed partial class SemanticCache
         byte[] ContextFingerprint,
         UInt128 PartitionKey,
         string? NormalizedPrompt,
-        byte[]? ExactKey);
+        Hash256? ExactKey);
 
     private RequestKeys ComputeKeys(string tenant, CacheScope scope, IReadOnlyList<ConversationTurn>? context, string? prompt, bool createTenant)
     {
-        var scopeFp = ScopeKeys.ScopeFingerprint(scope);
+        var scopeFp = _scopeFingerprints.Get(scope);
         var contextFp = ScopeKeys.ContextFingerprint(context, _options.ContextWindow);
         var partition = ScopeKeys.PartitionKey(tenant, scopeFp, contextFp);
         string? normalized = null;
-        byte[]? exact = null;
+        Hash256? exact = null;
         if (prompt is not null)
         {
             normalized = ScopeKeys.NormalizePrompt(prompt);
-            exact = ScopeKeys.ExactKey(tenant, scopeFp, contextFp, normalized);
+            exact = ScopeKeys.ExactHash(tenant, scopeFp, contextFp, normalized);
         }
 
         var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
@@ -104,8 +104,10 @@ internal sealed partial class SemanticCache
 
     private CacheLookupResult? TryExact(CacheLookupRequest request, RequestKeys keys, long now)
     {
-        if (keys.ExactKey is null || keys.Tenant is null) { return null; }
-        if (!_store.TryGetExact(keys.ExactKey, out var id)) { return null; }
+        if (keys.ExactKey is not { } exactKey || keys.Tenant is null) { return null; }
+        Span<byte> key = stackalloc byte[ScopeKeys.HashSize];
+        exactKey.CopyTo(key);
+        if (!_store.TryGetExact(key, out var id)) { return null; }
         if (!_entries.TryGetValue(id, out var meta) || !Servable(meta, request, now)) { return null; }
         if (!TryReadRecord(meta, out var record)) { return null; }
 
@@ -116,13 +118,16 @@ internal sealed partial class SemanticCache
             return null;
         }
 
-        return Hit(CacheHitKind.Exact, meta, record, 1f, ["exact"], now);
+        return Hit(CacheHitKind.Exact, meta, record, 1f, ExactReasons, now);
     }
+
+    /// <summary>The reasons of every exact hit, shared: read-only, so no hit can change another's.</summary>
+    private static readonly IReadOnlyList<string> ExactReasons = Array.AsReadOnly(["exact"]);
 
     private static bool SamePrompt(CacheEntryRecord record, RequestKeys keys) =>
         record.ScopeFingerprint.AsSpan().SequenceEqual(keys.ScopeFingerprint)
         && record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
-        && string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal);
+        && keys.NormalizedPrompt is not null && ScopeKeys.NormalizesTo(record.Prompt, keys.NormalizedPrompt);
 
     /// <remarks>
     /// A batch lookup passes the candidates it already found (<paramref name="found"/>, best first,
@@ -431,7 +436,7 @@ internal sealed partial class SemanticCache
             Response = response,
             Similarity = similarity,
             Age = TimeSpan.FromTicks(Math.Max(0, now - meta.CreatedTicks)),
-            Usage = new CacheUsage(meta.InputTokens, meta.OutputTokens, meta.Cost),
+            Usage = meta.Usage,
             Tags = meta.Tags,
             Reasons = reasons,
         };
