@@ -52,6 +52,51 @@ internal sealed partial class FasterEntryStore
     }
 
     /// <inheritdoc/>
+    public ServeRead TryServe<TState>(long entryId, in TState state, EntryFilter<TState> accept, out string response, out string[] earlierResponses)
+    {
+        ArgumentNullException.ThrowIfNull(accept);
+        response = string.Empty;
+        earlierResponses = [];
+        ThrowIfDisposed();
+        if (entryId <= 0)
+            return ServeRead.Missing;
+
+        Span<byte> key = stackalloc byte[StoreKeys.EntryKeyLength];
+        StoreKeys.WriteEntryKey(key, entryId);
+        var session = _sessions.Rent();
+        var output = default(SpanByteAndMemory);
+        bool found;
+        try
+        {
+            found = Read(session, key, ref output);
+        }
+        finally
+        {
+            _sessions.Return(session);
+        }
+
+        using (output.Memory)
+        {
+            if (!found)
+                return ServeRead.Missing;
+
+            // Parsed in place in the pooled read buffer, as TryGet decodes it: same checks, fewer copies.
+            var value = output.IsSpanByte ? output.SpanByte.AsReadOnlySpan() : output.Memory.Memory.Span[..output.Length];
+            if (EntryRecordCodec.TryParse(value, out var view) && view.Id == entryId)
+            {
+                if (!accept(view, state))
+                    return ServeRead.Rejected;
+                response = System.Text.Encoding.UTF8.GetString(view.Response);
+                earlierResponses = EntryRecordCodec.EarlierResponses(view);
+                return ServeRead.Accepted;
+            }
+        }
+
+        ReportCorrupt("entry", entryId);
+        return ServeRead.Missing;
+    }
+
+    /// <inheritdoc/>
     public bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId)
     {
         if (exactKey.Length != StoreKeys.ExactKeyBytes)
