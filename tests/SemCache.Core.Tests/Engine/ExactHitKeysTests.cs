@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using SemCache.Engine;
+using SemCache.Storage;
 using static SemCache.Tests.Engine.TestCache;
 
 namespace SemCache.Tests.Engine;
@@ -125,6 +126,53 @@ public sealed class ExactHitKeysTests
         Assert.Equal(["exact"], hit.Reasons);
         Assert.Equal(CacheHitKind.Miss, otherScope.Kind);
         Assert.Equal(CacheHitKind.Miss, otherTenant.Kind);
+    }
+
+    [Fact]
+    public async Task The_store_serves_an_entry_only_when_the_filter_accepts_its_fields()
+    {
+        await using var store = SmallStore();
+        var entry = new CacheEntryRecord
+        {
+            Id = 7,
+            Tenant = "acme",
+            ScopeFingerprint = new byte[32],
+            ContextFingerprint = new byte[32],
+            PartitionKey = 1,
+            ExactKey = new byte[32],
+            Prompt = "stored prompt",
+            Response = "the answer",
+            EarlierResponses = ["older"],
+            Tags = [],
+            CreatedUtcTicks = 1,
+            ExpiresUtcTicks = 0,
+            Vector = [1f, 0f],
+        };
+        await store.PutAsync(entry, CancellationToken.None);
+
+        var accepted = store.TryServe(7, "stored prompt", PromptIs, out var response, out var earlier);
+        var rejected = store.TryServe(7, "another prompt", PromptIs, out _, out _);
+        var missing = store.TryServe(8, "stored prompt", PromptIs, out _, out _);
+
+        Assert.Equal(ServeRead.Accepted, accepted);
+        Assert.Equal("the answer", response);
+        Assert.Equal(["older"], earlier);
+        Assert.Equal(ServeRead.Rejected, rejected);
+        Assert.Equal(ServeRead.Missing, missing);
+
+        static bool PromptIs(in EntryView view, in string prompt) => view.Prompt.SequenceEqual(Encoding.UTF8.GetBytes(prompt));
+    }
+
+    [Fact]
+    public async Task An_exact_hit_of_a_stored_prompt_with_white_space_runs_still_matches_its_normal_form()
+    {
+        await using var cache = Create();
+        await cache.StoreAsync(Store("acme", "  several   spaces	here ", "r1"));
+
+        var result = await cache.LookupAsync(Lookup("acme", "several spaces here") with { Mode = CacheLookupMode.ExactOnly });
+
+        Assert.Equal(CacheHitKind.Exact, result.Kind);
+        Assert.Equal("r1", result.Response);
     }
 
     private static byte[] Prefixed(byte[] value)
