@@ -12,17 +12,23 @@ internal sealed partial class SemanticCache
     /// <summary>Everything derived from a request's scope, context and prompt.</summary>
     private readonly record struct RequestKeys(
         TenantState? Tenant,
+        string TenantName,
         byte[] ScopeFingerprint,
         byte[] ContextFingerprint,
-        UInt128 PartitionKey,
         string? NormalizedPrompt,
-        Hash256? ExactKey);
+        Hash256? ExactKey)
+    {
+        /// <summary>
+        /// The partition, hashed when asked for: an exact hit never needs it, and a SHA-256 is a
+        /// good part of what an exact hit costs.
+        /// </summary>
+        public UInt128 PartitionKey => ScopeKeys.PartitionKey(TenantName, ScopeFingerprint, ContextFingerprint);
+    }
 
     private RequestKeys ComputeKeys(string tenant, CacheScope scope, IReadOnlyList<ConversationTurn>? context, string? prompt, bool createTenant)
     {
         var scopeFp = _scopeFingerprints.Get(scope);
         var contextFp = ScopeKeys.ContextFingerprint(context, _options.ContextWindow);
-        var partition = ScopeKeys.PartitionKey(tenant, scopeFp, contextFp);
         string? normalized = null;
         Hash256? exact = null;
         if (prompt is not null)
@@ -32,7 +38,7 @@ internal sealed partial class SemanticCache
         }
 
         var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
-        return new RequestKeys(state, scopeFp, contextFp, partition, normalized, exact);
+        return new RequestKeys(state, tenant, scopeFp, contextFp, normalized, exact);
     }
 
     private void ValidateLookup(CacheLookupRequest request)
