@@ -18,6 +18,7 @@ public class LookupBenchmarks
 
     private IEmbeddedSemanticCache _cache = null!;
     private CacheLookupRequest[] _exact = null!;
+    private CacheLookupRequest[] _exactFreshScope = null!;
     private CacheLookupRequest[] _semantic = null!;
     private CacheLookupRequest[] _vectorOnly = null!;
     private CacheLookupRequest[] _miss = null!;
@@ -50,6 +51,7 @@ public class LookupBenchmarks
 
         const int Queries = 1024;
         _exact = new CacheLookupRequest[Queries];
+        _exactFreshScope = new CacheLookupRequest[Queries];
         _semantic = new CacheLookupRequest[Queries];
         _vectorOnly = new CacheLookupRequest[Queries];
         _miss = new CacheLookupRequest[Queries];
@@ -58,6 +60,8 @@ public class LookupBenchmarks
             var i = rng.Next(Entries);
             var near = Perturb(vectors[i], rng, 0.02f);
             _exact[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"benchmark question number {i} about topic {i % 97}", Mode = CacheLookupMode.ExactOnly };
+            // A server deserialises a new scope object per request: same content, another object.
+            _exactFreshScope[q] = _exact[q] with { Scope = Scope with { } };
             _semantic[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"benchmark question number {i} regarding topic {i % 97}", Vector = near };
             _vectorOnly[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Vector = near };
             _miss[q] = new CacheLookupRequest { Tenant = "bench", Scope = Scope, Prompt = $"unrelated question {q}", Vector = RandomUnit(rng) };
@@ -69,6 +73,9 @@ public class LookupBenchmarks
 
     [Benchmark(Baseline = true)]
     public ValueTask<CacheLookupResult> ExactHit() => _cache.LookupAsync(_exact[_i++ & 1023]);
+
+    [Benchmark]
+    public ValueTask<CacheLookupResult> ExactHitFreshScope() => _cache.LookupAsync(_exactFreshScope[_i++ & 1023]);
 
     [Benchmark]
     public ValueTask<CacheLookupResult> SemanticHitVerified() => _cache.LookupAsync(_semantic[_i++ & 1023]);

@@ -19,6 +19,14 @@ internal sealed class EntryMeta
     public required double Cost { get; init; }
     public required bool HasVector { get; init; }
 
+    /// <summary>
+    /// The usage every hit reports, built on the first hit and shared by all later ones (an
+    /// immutable record), so a hit does not allocate it again.
+    /// </summary>
+    public CacheUsage Usage => _usage ??= new CacheUsage(InputTokens, OutputTokens, Cost);
+
+    private CacheUsage? _usage;
+
     /// <summary>Last time the entry was served or stored (ticks); read racily for eviction ranking.</summary>
     public long LastAccessTicks;
 

@@ -16,6 +16,15 @@ internal static class ScopeKeys
 {
     public const int HashSize = 32;
 
+    /// <summary>
+    /// The context fingerprint of every single-turn request, shared so that such a lookup does not
+    /// allocate one. Records and partitions only ever read fingerprints, never write them.
+    /// </summary>
+    private static readonly byte[] NoContext = new byte[HashSize];
+
+    /// <summary>Canonical encodings up to this size are hashed from the stack; longer ones from a pooled buffer.</summary>
+    private const int StackEncodingLimit = 1024;
+
     /// <summary>Fingerprint of everything in the scope. Tool order and extra-key order do not matter.</summary>
     public static byte[] ScopeFingerprint(CacheScope scope)
     {
@@ -68,7 +77,7 @@ internal static class ScopeKeys
     /// </summary>
     public static byte[] ContextFingerprint(IReadOnlyList<ConversationTurn>? context, int window)
     {
-        if (context is null || context.Count == 0 || window <= 0) { return new byte[HashSize]; }
+        if (context is null || context.Count == 0 || window <= 0) { return NoContext; }
         var w = new CanonicalWriter();
         var start = Math.Max(0, context.Count - window);
         w.Int(context.Count - start);
@@ -81,21 +90,63 @@ internal static class ScopeKeys
     }
 
     /// <summary>The partition (tenant, scope, context) as a 128-bit key.</summary>
+    /// <remarks>Same bytes as <see cref="CanonicalWriter"/> would write, hashed from the stack: this runs on every request.</remarks>
     public static UInt128 PartitionKey(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint)
     {
-        var w = new CanonicalWriter();
-        w.Tag('p').Str(tenant).Bytes(scopeFingerprint).Bytes(contextFingerprint);
-        var h = w.Hash();
-        return new UInt128(BinaryPrimitives.ReadUInt64LittleEndian(h), BinaryPrimitives.ReadUInt64LittleEndian(h.AsSpan(8)));
+        var length = 1 + StrLength(tenant) + BytesLength(scopeFingerprint) + BytesLength(contextFingerprint);
+        byte[]? rented = null;
+        var buffer = length <= StackEncodingLimit ? stackalloc byte[StackEncodingLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var w = new SpanWriter(buffer);
+            w.Tag('p');
+            w.Str(tenant);
+            w.Bytes(scopeFingerprint);
+            w.Bytes(contextFingerprint);
+            Span<byte> h = stackalloc byte[HashSize];
+            SHA256.HashData(w.Written, h);
+            return new UInt128(BinaryPrimitives.ReadUInt64LittleEndian(h), BinaryPrimitives.ReadUInt64LittleEndian(h[8..]));
+        }
+        finally
+        {
+            if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
+        }
     }
 
     /// <summary>Exact-layer key: tenant, scope, context and normalised prompt.</summary>
-    public static byte[] ExactKey(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt)
+    public static byte[] ExactKey(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt) =>
+        ExactHash(tenant, scopeFingerprint, contextFingerprint, normalizedPrompt).ToArray();
+
+    /// <summary>
+    /// The exact-layer key without allocating: the same SHA-256 over the same canonical bytes as the
+    /// stored key (existing stores stay readable), encoded on the stack or in a pooled buffer.
+    /// </summary>
+    public static Hash256 ExactHash(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt)
     {
-        var w = new CanonicalWriter();
-        w.Tag('e').Str(tenant).Bytes(scopeFingerprint).Bytes(contextFingerprint).Str(normalizedPrompt);
-        return w.Hash();
+        var length = 1 + StrLength(tenant) + BytesLength(scopeFingerprint) + BytesLength(contextFingerprint) + StrLength(normalizedPrompt);
+        byte[]? rented = null;
+        var buffer = length <= StackEncodingLimit ? stackalloc byte[StackEncodingLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var w = new SpanWriter(buffer);
+            w.Tag('e');
+            w.Str(tenant);
+            w.Bytes(scopeFingerprint);
+            w.Bytes(contextFingerprint);
+            w.Str(normalizedPrompt);
+            Span<byte> h = stackalloc byte[HashSize];
+            SHA256.HashData(w.Written, h);
+            return Hash256.From(h);
+        }
+        finally
+        {
+            if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
+        }
     }
+
+    private static int StrLength(string s) => sizeof(int) + Encoding.UTF8.GetByteCount(s);
+
+    private static int BytesLength(byte[] b) => sizeof(int) + b.Length;
 
     /// <summary>
     /// The exact layer treats prompts that differ only in Unicode composition or in runs of white
@@ -104,6 +155,9 @@ internal static class ScopeKeys
     public static string NormalizePrompt(string prompt)
     {
         var s = prompt.IsNormalized(NormalizationForm.FormC) ? prompt : prompt.Normalize(NormalizationForm.FormC);
+
+        // Most prompts are already normal: return them as they are rather than copying them.
+        if (IsCollapsed(s)) { return s; }
         var sb = new StringBuilder(s.Length);
         var pendingSpace = false;
         foreach (var c in s)
@@ -118,7 +172,96 @@ internal static class ScopeKeys
             sb.Append(c);
         }
 
-        return sb.Length == s.Length && string.Equals(sb.ToString(), s, StringComparison.Ordinal) ? s : sb.ToString();
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// True when <paramref name="prompt"/> normalises to <paramref name="normalized"/> (itself a
+    /// <see cref="NormalizePrompt"/> result). For a prompt already in composed form this compares
+    /// while collapsing white space, so an exact hit does not build the stored prompt's normal form.
+    /// </summary>
+    public static bool NormalizesTo(string prompt, string normalized)
+    {
+        if (ReferenceEquals(prompt, normalized)) { return true; }
+        if (!prompt.IsNormalized(NormalizationForm.FormC))
+        {
+            return string.Equals(NormalizePrompt(prompt), normalized, StringComparison.Ordinal);
+        }
+
+        // The same walk as NormalizePrompt, comparing instead of appending.
+        var j = 0;
+        var pendingSpace = false;
+        foreach (var c in prompt)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = j > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                if (j >= normalized.Length || normalized[j] != ' ') { return false; }
+                j++;
+                pendingSpace = false;
+            }
+
+            if (j >= normalized.Length || normalized[j] != c) { return false; }
+            j++;
+        }
+
+        return j == normalized.Length;
+    }
+
+    /// <summary>No leading or trailing white space, and every white space a single ' ' between non-white characters.</summary>
+    private static bool IsCollapsed(string s)
+    {
+        var previousWhite = true;
+        foreach (var c in s)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                if (c != ' ' || previousWhite) { return false; }
+                previousWhite = true;
+            }
+            else
+            {
+                previousWhite = false;
+            }
+        }
+
+        return !previousWhite || s.Length == 0;
+    }
+
+    /// <summary>The canonical encoding of <see cref="CanonicalWriter"/>, into a caller's buffer sized by the caller.</summary>
+    private ref struct SpanWriter(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        private int _length;
+
+        public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
+
+        public void Tag(char c) => _buffer[_length++] = (byte)c;
+
+        public void Int(int v)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer[_length..], v);
+            _length += sizeof(int);
+        }
+
+        public void Str(string s)
+        {
+            var n = Encoding.UTF8.GetBytes(s, _buffer[(_length + sizeof(int))..]);
+            Int(n);
+            _length += n;
+        }
+
+        public void Bytes(ReadOnlySpan<byte> b)
+        {
+            Int(b.Length);
+            b.CopyTo(_buffer[_length..]);
+            _length += b.Length;
+        }
     }
 
     private sealed class CanonicalWriter

@@ -12,27 +12,33 @@ internal sealed partial class SemanticCache
     /// <summary>Everything derived from a request's scope, context and prompt.</summary>
     private readonly record struct RequestKeys(
         TenantState? Tenant,
+        string TenantName,
         byte[] ScopeFingerprint,
         byte[] ContextFingerprint,
-        UInt128 PartitionKey,
         string? NormalizedPrompt,
-        byte[]? ExactKey);
+        Hash256? ExactKey)
+    {
+        /// <summary>
+        /// The partition, hashed when asked for: an exact hit never needs it, and a SHA-256 is a
+        /// good part of what an exact hit costs.
+        /// </summary>
+        public UInt128 PartitionKey => ScopeKeys.PartitionKey(TenantName, ScopeFingerprint, ContextFingerprint);
+    }
 
     private RequestKeys ComputeKeys(string tenant, CacheScope scope, IReadOnlyList<ConversationTurn>? context, string? prompt, bool createTenant)
     {
-        var scopeFp = ScopeKeys.ScopeFingerprint(scope);
+        var scopeFp = _scopeFingerprints.Get(scope);
         var contextFp = ScopeKeys.ContextFingerprint(context, _options.ContextWindow);
-        var partition = ScopeKeys.PartitionKey(tenant, scopeFp, contextFp);
         string? normalized = null;
-        byte[]? exact = null;
+        Hash256? exact = null;
         if (prompt is not null)
         {
             normalized = ScopeKeys.NormalizePrompt(prompt);
-            exact = ScopeKeys.ExactKey(tenant, scopeFp, contextFp, normalized);
+            exact = ScopeKeys.ExactHash(tenant, scopeFp, contextFp, normalized);
         }
 
         var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
-        return new RequestKeys(state, scopeFp, contextFp, partition, normalized, exact);
+        return new RequestKeys(state, tenant, scopeFp, contextFp, normalized, exact);
     }
 
     private void ValidateLookup(CacheLookupRequest request)
@@ -104,25 +110,67 @@ internal sealed partial class SemanticCache
 
     private CacheLookupResult? TryExact(CacheLookupRequest request, RequestKeys keys, long now)
     {
-        if (keys.ExactKey is null || keys.Tenant is null) { return null; }
-        if (!_store.TryGetExact(keys.ExactKey, out var id)) { return null; }
+        if (keys.ExactKey is not { } exactKey || keys.Tenant is null || keys.NormalizedPrompt is null) { return null; }
+        Span<byte> key = stackalloc byte[ScopeKeys.HashSize];
+        exactKey.CopyTo(key);
+        if (!_store.TryGetExact(key, out var id)) { return null; }
         if (!_entries.TryGetValue(id, out var meta) || !Servable(meta, request, now)) { return null; }
-        if (!TryReadRecord(meta, out var record)) { return null; }
 
-        // The hash matched; the stored prompt and scope must match too, so a collision can never
-        // serve another prompt's answer.
-        if (!string.Equals(record.Tenant, request.Tenant, StringComparison.Ordinal) || !SamePrompt(record, keys))
+        // The hash matched; the stored tenant, scope, context and prompt must match too, so a
+        // collision can never serve another prompt's answer. Compared inside the store's read
+        // buffer: of the record, only the answer is copied out.
+        switch (_store.TryServe(id, new ExactCandidate(request.Tenant, keys), SameExactEntry, out var response, out var earlier))
         {
-            return null;
+            case ServeRead.Missing:
+                Unreadable(meta);
+                return null;
+            case ServeRead.Rejected:
+                return null;
+            default:
+                return Hit(CacheHitKind.Exact, meta, response, earlier, 1f, ExactReasons, now);
         }
+    }
 
-        return Hit(CacheHitKind.Exact, meta, record, 1f, ["exact"], now);
+    /// <summary>The reasons of every exact hit, shared: read-only, so no hit can change another's.</summary>
+    private static readonly IReadOnlyList<string> ExactReasons = Array.AsReadOnly(["exact"]);
+
+    /// <summary>What a stored entry must match to answer an exact lookup.</summary>
+    private readonly record struct ExactCandidate(string Tenant, RequestKeys Keys);
+
+    private static readonly EntryFilter<ExactCandidate> SameExactEntry = IsSameExactEntry;
+
+    private static bool IsSameExactEntry(in EntryView entry, in ExactCandidate candidate) =>
+        entry.ScopeFingerprint.SequenceEqual(candidate.Keys.ScopeFingerprint)
+        && entry.ContextFingerprint.SequenceEqual(candidate.Keys.ContextFingerprint)
+        && Utf8Equals(entry.Tenant, candidate.Tenant)
+
+        // Stored prompts are usually already normal: then their bytes are the normal form's bytes.
+        // Otherwise the stored prompt is normalised, as it always was before this shortcut.
+        && (Utf8Equals(entry.Prompt, candidate.Keys.NormalizedPrompt!)
+            || ScopeKeys.NormalizesTo(System.Text.Encoding.UTF8.GetString(entry.Prompt), candidate.Keys.NormalizedPrompt!));
+
+    /// <summary>True when <paramref name="utf8"/> is <paramref name="text"/> in UTF-8 (text is valid Unicode: the validator checks).</summary>
+    private static bool Utf8Equals(ReadOnlySpan<byte> utf8, string text)
+    {
+        // Every UTF-16 unit takes one to three UTF-8 bytes.
+        if (utf8.Length < text.Length || utf8.Length > text.Length * 3L) { return false; }
+        byte[]? rented = null;
+        var buffer = utf8.Length <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(utf8.Length));
+        try
+        {
+            return System.Text.Encoding.UTF8.TryGetBytes(text, buffer[..utf8.Length], out var written)
+                && written == utf8.Length && buffer[..written].SequenceEqual(utf8);
+        }
+        finally
+        {
+            if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
+        }
     }
 
     private static bool SamePrompt(CacheEntryRecord record, RequestKeys keys) =>
         record.ScopeFingerprint.AsSpan().SequenceEqual(keys.ScopeFingerprint)
         && record.ContextFingerprint.AsSpan().SequenceEqual(keys.ContextFingerprint)
-        && string.Equals(ScopeKeys.NormalizePrompt(record.Prompt), keys.NormalizedPrompt, StringComparison.Ordinal);
+        && keys.NormalizedPrompt is not null && ScopeKeys.NormalizesTo(record.Prompt, keys.NormalizedPrompt);
 
     /// <remarks>
     /// A batch lookup passes the candidates it already found (<paramref name="found"/>, best first,
@@ -232,7 +280,7 @@ internal sealed partial class SemanticCache
                 }
 
                 _telemetry.HitSimilarity.Record(hit.Similarity);
-                return Hit(CacheHitKind.Semantic, meta!, record, hit.Similarity, reasons, now);
+                return Hit(CacheHitKind.Semantic, meta!, record!.Response, record.EarlierResponses, hit.Similarity, reasons, now);
             }
 
             if (n > 0) { _telemetry.NearMissSimilarity.Record(best); }
@@ -380,16 +428,23 @@ internal sealed partial class SemanticCache
             return true;
         }
 
-        // Removed concurrently (eviction, invalidation) or unreadable (a corrupt record, or one an
-        // in-memory store dropped for space): never served, and dropped from memory too.
+        Unreadable(meta);
+        record = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// An entry memory knows but the store could not give back: removed concurrently (eviction,
+    /// invalidation) or unreadable (a corrupt record, or one an in-memory store dropped for space).
+    /// Never served, and dropped from memory too.
+    /// </summary>
+    private void Unreadable(EntryMeta meta)
+    {
         if (_entries.ContainsKey(meta.Id))
         {
             Log.RecordMissing(_logger, meta.Id);
             _ = DropUnreadableAsync(meta.Id);
         }
-
-        record = null!;
-        return false;
     }
 
     private async Task DropUnreadableAsync(long id)
@@ -406,21 +461,22 @@ internal sealed partial class SemanticCache
         }
     }
 
-    private CacheLookupResult Hit(CacheHitKind kind, EntryMeta meta, CacheEntryRecord record, float similarity, IReadOnlyList<string> reasons, long now)
+    private CacheLookupResult Hit(
+        CacheHitKind kind, EntryMeta meta, string storedResponse, IReadOnlyList<string> earlierResponses, float similarity, IReadOnlyList<string> reasons, long now)
     {
         Interlocked.Exchange(ref meta.LastAccessTicks, now);
         var hits = Interlocked.Increment(ref meta.Hits);
-        var response = record.Response;
-        if (record.EarlierResponses.Count > 0)
+        var response = storedResponse;
+        if (earlierResponses.Count > 0)
         {
-            var count = record.EarlierResponses.Count + 1;
+            var count = earlierResponses.Count + 1;
             var pick = _options.AnswerSelection switch
             {
                 CacheAnswerSelection.RoundRobin => (int)((uint)(hits - 1) % (uint)count),
                 CacheAnswerSelection.Newest => 0,
                 _ => Random.Shared.Next(count),
             };
-            response = pick == 0 ? record.Response : record.EarlierResponses[pick - 1];
+            response = pick == 0 ? storedResponse : earlierResponses[pick - 1];
             reasons = [.. reasons, string.Create(CultureInfo.InvariantCulture, $"answer:{pick + 1}/{count}")];
         }
 
@@ -431,7 +487,7 @@ internal sealed partial class SemanticCache
             Response = response,
             Similarity = similarity,
             Age = TimeSpan.FromTicks(Math.Max(0, now - meta.CreatedTicks)),
-            Usage = new CacheUsage(meta.InputTokens, meta.OutputTokens, meta.Cost),
+            Usage = meta.Usage,
             Tags = meta.Tags,
             Reasons = reasons,
         };

@@ -50,7 +50,7 @@ internal sealed partial class SemanticCache
     private async ValueTask<CacheStoreResult> StoreCoreAsync(string prompt, RequestKeys keys, float[] vector, CacheFill fill, bool keepEarlierAnswers, CancellationToken cancellationToken)
     {
         var tenant = keys.Tenant!;
-        var exactKey = keys.ExactKey!;
+        var exactKey = keys.ExactKey!.Value.ToArray();
         var now = NowTicks;
         var ttl = fill.TimeToLive ?? _options.DefaultTimeToLive;
         var tags = fill.Tags is { Count: > 0 } t ? t.Distinct(StringComparer.Ordinal).ToArray() : [];
@@ -116,7 +116,9 @@ internal sealed partial class SemanticCache
     /// </summary>
     private string[] EarlierAnswers(RequestKeys keys)
     {
-        if (!_store.TryGetExact(keys.ExactKey!, out var previous)) { return []; }
+        Span<byte> exactKey = stackalloc byte[ScopeKeys.HashSize];
+        keys.ExactKey!.Value.CopyTo(exactKey);
+        if (!_store.TryGetExact(exactKey, out var previous)) { return []; }
         if (!_entries.TryGetValue(previous, out var meta) || meta.IsExpired(NowTicks) || !TryReadRecord(meta, out var record)
             || !SamePrompt(record, keys))
         {
@@ -212,7 +214,7 @@ internal sealed partial class SemanticCache
 
         var created = false;
         var (result, coalesced) = await _flights.RunAsync(
-            Key128(keys.ExactKey!),
+            keys.ExactKey!.Value.Key128,
             async (takingOver, ct) =>
             {
                 if (takingOver)

@@ -52,6 +52,11 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     internal const int AnalysisCacheCapacity = 4_096;
 
     private readonly AnalysisCache _analyses = new(AnalysisCacheCapacity);
+
+    /// <summary>Distinct scopes whose fingerprints are kept; a bound against traffic that sends ever new scopes.</summary>
+    internal const int ScopeFingerprintCacheCapacity = 1_024;
+
+    private readonly ScopeFingerprintCache _scopeFingerprints = new(ScopeFingerprintCacheCapacity);
     private readonly long _vectorBytes;
     private readonly SingleFlight<UInt128> _flights = new();
     private readonly SemaphoreSlim[] _storeStripes;

@@ -93,6 +93,55 @@ internal static class EntryRecordCodec
     public static bool TryDecode(ReadOnlySpan<byte> source, out CacheEntryRecord? entry)
     {
         entry = null;
+        if (!TryParse(source, out var v))
+            return false;
+
+        var tags = v.TagCount == 0 ? [] : new string[v.TagCount];
+        var r = new SpanReader(v.Tags);
+        for (var i = 0; i < tags.Length; i++)
+            tags[i] = r.String() ?? string.Empty;
+        var vector = v.Dimensions < 0 ? null : new SpanReader(v.Vector).Floats(v.Dimensions);
+        entry = new CacheEntryRecord
+        {
+            Id = v.Id,
+            Tenant = Encoding.UTF8.GetString(v.Tenant),
+            ScopeFingerprint = v.ScopeFingerprint.ToArray(),
+            ContextFingerprint = v.ContextFingerprint.ToArray(),
+            PartitionKey = v.PartitionKey,
+            ExactKey = v.ExactKey.ToArray(),
+            Prompt = Encoding.UTF8.GetString(v.Prompt),
+            Response = Encoding.UTF8.GetString(v.Response),
+            EarlierResponses = EarlierResponses(v),
+            Tags = tags,
+            CreatedUtcTicks = v.CreatedUtcTicks,
+            ExpiresUtcTicks = v.ExpiresUtcTicks,
+            InputTokens = v.InputTokens,
+            OutputTokens = v.OutputTokens,
+            Cost = v.Cost,
+            Vector = vector,
+        };
+        return true;
+    }
+
+    /// <summary>The earlier responses of a parsed value (none: an empty array, not an allocation).</summary>
+    public static string[] EarlierResponses(in EntryView view)
+    {
+        if (view.EarlierCount == 0)
+            return [];
+        var earlier = new string[view.EarlierCount];
+        var r = new SpanReader(view.Earlier);
+        for (var i = 0; i < earlier.Length; i++)
+            earlier[i] = r.String() ?? string.Empty;
+        return earlier;
+    }
+
+    /// <summary>
+    /// Checks a value exactly as <see cref="TryDecode"/> does and exposes its fields as slices of it,
+    /// so a reader that needs a few fields (an exact hit: keys, tenant, prompt, response) copies nothing else.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> source, out EntryView view)
+    {
+        view = default;
         if (source.Length < HeaderBytes + ChecksumBytes + (4 * sizeof(int)))
             return false;
         var body = source[..^ChecksumBytes];
@@ -105,74 +154,54 @@ internal static class EntryRecordCodec
         var flags = r.Byte();
         if ((flags & ~(HasVectorFlag | HasEarlierResponsesFlag)) != 0)
             return false;
-        var id = r.Int64();
-        var created = r.Int64();
-        var expires = r.Int64();
-        var inputTokens = r.Int64();
-        var outputTokens = r.Int64();
-        var cost = BitConverter.Int64BitsToDouble(r.Int64());
+        view.Id = r.Int64();
+        view.CreatedUtcTicks = r.Int64();
+        view.ExpiresUtcTicks = r.Int64();
+        view.InputTokens = r.Int64();
+        view.OutputTokens = r.Int64();
+        view.Cost = BitConverter.Int64BitsToDouble(r.Int64());
         var partitionLow = (ulong)r.Int64();
         var partitionHigh = (ulong)r.Int64();
-        var scope = r.Bytes(FingerprintBytes);
-        var context = r.Bytes(FingerprintBytes);
-        var exact = r.Bytes(FingerprintBytes);
-        var tenant = r.String();
-        var prompt = r.String();
-        var response = r.String();
+        view.PartitionKey = new UInt128(partitionHigh, partitionLow);
+        view.ScopeFingerprint = r.Slice(FingerprintBytes);
+        view.ContextFingerprint = r.Slice(FingerprintBytes);
+        view.ExactKey = r.Slice(FingerprintBytes);
+        view.Tenant = r.StringBytes();
+        view.Prompt = r.StringBytes();
+        view.Response = r.StringBytes();
         var tagCount = r.Int32();
         if (!r.Ok || tagCount < 0 || tagCount > r.Remaining / sizeof(int))
             return false;
-        var tags = tagCount == 0 ? [] : new string[tagCount];
+        var tagsStart = r.Position;
         for (var i = 0; i < tagCount; i++)
-            tags[i] = r.String() ?? string.Empty;
-        string[] earlier = [];
+            r.StringBytes();
+        view.TagCount = tagCount;
+        view.Tags = body[tagsStart..r.Position];
         if ((flags & HasEarlierResponsesFlag) != 0)
         {
             var answerCount = r.Int32();
             if (!r.Ok || answerCount <= 0 || answerCount > r.Remaining / sizeof(int))
                 return false;
-            earlier = new string[answerCount];
+            var earlierStart = r.Position;
             for (var i = 0; i < answerCount; i++)
-            {
-                if (r.String() is not { } answer)
-                    return false;
-                earlier[i] = answer;
-            }
+                r.StringBytes();
+            if (!r.Ok)
+                return false;
+            view.EarlierCount = answerCount;
+            view.Earlier = body[earlierStart..r.Position];
         }
 
-        float[]? vector = null;
+        view.Dimensions = -1;
         if ((flags & HasVectorFlag) != 0)
         {
             var dims = r.Int32();
             if (!r.Ok || dims < 0 || dims > r.Remaining / sizeof(float))
                 return false;
-            vector = r.Floats(dims);
+            view.Dimensions = dims;
+            view.Vector = r.Slice(dims * sizeof(float));
         }
 
-        if (!r.Ok || r.Remaining != 0 || scope is null || context is null || exact is null
-            || tenant is null || prompt is null || response is null)
-            return false;
-
-        entry = new CacheEntryRecord
-        {
-            Id = id,
-            Tenant = tenant,
-            ScopeFingerprint = scope,
-            ContextFingerprint = context,
-            PartitionKey = new UInt128(partitionHigh, partitionLow),
-            ExactKey = exact,
-            Prompt = prompt,
-            Response = response,
-            EarlierResponses = earlier,
-            Tags = tags,
-            CreatedUtcTicks = created,
-            ExpiresUtcTicks = expires,
-            InputTokens = inputTokens,
-            OutputTokens = outputTokens,
-            Cost = cost,
-            Vector = vector,
-        };
-        return true;
+        return r.Ok && r.Remaining == 0;
     }
 
     /// <summary>True when the trailing checksum matches (the value is intact).</summary>
@@ -287,7 +316,11 @@ internal static class EntryRecordCodec
 
         public long Int64() => Take(sizeof(long), out var s) ? BinaryPrimitives.ReadInt64LittleEndian(s) : 0;
 
-        public byte[]? Bytes(int count) => Take(count, out var s) ? s.ToArray() : null;
+        public readonly int Position => _position;
+
+        public ReadOnlySpan<byte> Slice(int count) => Take(count, out var s) ? s : default;
+
+        public ReadOnlySpan<byte> StringBytes() => Slice(Int32());
 
         public string? String()
         {
@@ -313,4 +346,33 @@ internal static class EntryRecordCodec
             return values;
         }
     }
+}
+
+/// <summary>
+/// The fields of one encoded value (<see cref="EntryRecordCodec.TryParse"/>) as slices of it; texts
+/// are UTF-8. Valid only while the buffer it was parsed from is.
+/// </summary>
+internal ref struct EntryView
+{
+    public long Id;
+    public long CreatedUtcTicks;
+    public long ExpiresUtcTicks;
+    public long InputTokens;
+    public long OutputTokens;
+    public double Cost;
+    public UInt128 PartitionKey;
+    public ReadOnlySpan<byte> ScopeFingerprint;
+    public ReadOnlySpan<byte> ContextFingerprint;
+    public ReadOnlySpan<byte> ExactKey;
+    public ReadOnlySpan<byte> Tenant;
+    public ReadOnlySpan<byte> Prompt;
+    public ReadOnlySpan<byte> Response;
+    public int TagCount;
+    public ReadOnlySpan<byte> Tags;
+    public int EarlierCount;
+    public ReadOnlySpan<byte> Earlier;
+
+    /// <summary>Vector dimensions, or -1 when the value has no vector.</summary>
+    public int Dimensions;
+    public ReadOnlySpan<byte> Vector;
 }

@@ -51,6 +51,63 @@ internal sealed partial class FasterEntryStore
         return false;
     }
 
+    /// <summary>Stack buffer for <see cref="TryServe"/>: an entry with a 1,536-dimension vector and a few KB of text fits.</summary>
+    private const int ServeStackBytes = 8 * 1024;
+
+    /// <inheritdoc/>
+    /// <remarks>The stack buffer is not zeroed: the read overwrites what it parses, and only that is parsed.</remarks>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    public unsafe ServeRead TryServe<TState>(long entryId, in TState state, EntryFilter<TState> accept, out string response, out string[] earlierResponses)
+    {
+        ArgumentNullException.ThrowIfNull(accept);
+        response = string.Empty;
+        earlierResponses = [];
+        ThrowIfDisposed();
+        if (entryId <= 0)
+            return ServeRead.Missing;
+
+        Span<byte> key = stackalloc byte[StoreKeys.EntryKeyLength];
+        StoreKeys.WriteEntryKey(key, entryId);
+
+        // Values that fit are read onto the stack; larger ones (long prompts, wide vectors) into
+        // pooled memory, whose wrapper object is then the only allocation of the read.
+        Span<byte> stackValue = stackalloc byte[ServeStackBytes];
+        fixed (byte* stackPointer = stackValue)
+        {
+            var session = _sessions.Rent();
+            var output = SpanByteAndMemory.FromFixedSpan(stackValue);
+            bool found;
+            try
+            {
+                found = Read(session, key, ref output);
+            }
+            finally
+            {
+                _sessions.Return(session);
+            }
+
+            using (output.Memory)
+            {
+                if (!found)
+                    return ServeRead.Missing;
+
+                // Parsed in place in the read buffer, as TryGet decodes it: same checks, fewer copies.
+                var value = output.IsSpanByte ? output.SpanByte.AsReadOnlySpan() : output.Memory.Memory.Span[..output.Length];
+                if (EntryRecordCodec.TryParse(value, out var view) && view.Id == entryId)
+                {
+                    if (!accept(view, state))
+                        return ServeRead.Rejected;
+                    response = System.Text.Encoding.UTF8.GetString(view.Response);
+                    earlierResponses = EntryRecordCodec.EarlierResponses(view);
+                    return ServeRead.Accepted;
+                }
+            }
+        }
+
+        ReportCorrupt("entry", entryId);
+        return ServeRead.Missing;
+    }
+
     /// <inheritdoc/>
     public bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId)
     {

@@ -22,6 +22,14 @@ internal interface IEntryStore : IAsyncDisposable
     bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId);
 
     /// <summary>
+    /// Reads an entry by id for serving, without building its record: <paramref name="accept"/> sees the
+    /// checked fields as slices of the read buffer and, when it accepts, only the response and earlier
+    /// responses are decoded. <see cref="ServeRead.Missing"/> when absent, deleted or corrupt (like
+    /// <see cref="TryGet"/> returning false).
+    /// </summary>
+    ServeRead TryServe<TState>(long entryId, in TState state, EntryFilter<TState> accept, out string response, out string[] earlierResponses);
+
+    /// <summary>
     /// Deletes an entry and, when it still points at this entry, its exact key. Durable like
     /// <see cref="PutAsync"/>. False when the entry was not present.
     /// </summary>
@@ -44,3 +52,19 @@ internal interface IEntryStore : IAsyncDisposable
     /// </summary>
     ValueTask CheckpointAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="IEntryStore.TryServe"/> found.</summary>
+internal enum ServeRead
+{
+    /// <summary>Absent, deleted or corrupt.</summary>
+    Missing,
+
+    /// <summary>Present and intact, but the filter refused it.</summary>
+    Rejected,
+
+    /// <summary>Present, intact and accepted: the response was read.</summary>
+    Accepted,
+}
+
+/// <summary>Decides from an entry's encoded fields whether it may be served.</summary>
+internal delegate bool EntryFilter<TState>(in EntryView entry, in TState state);
