@@ -66,8 +66,7 @@ internal sealed class ServerHost : IAsyncDisposable
         int grpcPort = 0, httpPort = 0;
         if (kestrel)
         {
-            grpcPort = FreePort();
-            httpPort = FreePort();
+            (grpcPort, httpPort) = TwoFreePorts();
             config["SemCache:Server:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
             config["SemCache:Server:HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -161,11 +160,17 @@ internal sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// Two distinct free ports. Both listeners are held open together: asked one after the other, the kernel may
+    /// hand out the port it just released, and the server then refuses equal gRPC and HTTP ports.
+    /// </summary>
+    private static (int First, int Second) TwoFreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
     }
 }
 
