@@ -60,6 +60,7 @@ public static class SemanticCacheEngine
         IMeterFactory? meterFactory = null,
         VerifierOptions? verifier = null,
         ICandidateRescorer? rescorer = null,
+        IBatchSimilarityScorer? batchScorer = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,7 +71,7 @@ public static class SemanticCacheEngine
         try
         {
             return await SemanticCache.OpenAsync(
-                options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer, cancellationToken);
+                options, store, embedder, loggerFactory.CreateLogger("SemCache"), timeProvider, meterFactory, verifier, rescorer, batchScorer, cancellationToken);
         }
         catch
         {

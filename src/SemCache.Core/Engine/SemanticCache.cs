@@ -136,10 +136,11 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         IMeterFactory? meterFactory = null,
         VerifierOptions? verifierOptions = null,
         ICandidateRescorer? rescorer = null,
+        IBatchSimilarityScorer? batchScorer = null,
         CancellationToken cancellationToken = default)
     {
         var cache = await Task.Run(
-            () => new SemanticCache(options, store, embedder, logger, timeProvider, meterFactory, verifierOptions, rescorer),
+            () => new SemanticCache(options, store, embedder, logger, timeProvider, meterFactory, verifierOptions, rescorer, batchScorer),
             cancellationToken);
         try
         {

@@ -107,6 +107,19 @@ public sealed class BatchLookupTests
     }
 
     [Fact]
+    public async Task An_engine_opened_asynchronously_scores_batches_with_the_scorer_it_was_given()
+    {
+        var scorer = new CountingScorer();
+        await using var cache = await SemanticCacheEngine.OpenAsync(Options(), new BagOfWordsEmbedder(Dims), batchScorer: scorer);
+        await cache.StoreAsync(Store("acme", "how do I reset my password today", "Use the reset link."));
+
+        var results = await cache.LookupBatchAsync([Lookup("acme", "how do I change my password today"), Lookup("acme", "how do I track my refund today")]);
+
+        Assert.Equal(2, results.Count);
+        Assert.True(scorer.Calls > 0, "OpenAsync dropped the batch scorer: the batch was scored without it");
+    }
+
+    [Fact]
     public async Task A_batch_embeds_its_prompts_in_batches_through_the_embedder()
     {
         var (cache, _, embedder) = await FilledCacheAsync();
