@@ -42,9 +42,11 @@ public sealed class ConcurrentInsertRecallTests(ITestOutputHelper output)
         var b = Recall(concurrent, queries, truth, ef: 10);
         output.WriteLine($"recall@10 at ef=10: single writer {a:F4}, three writers {b:F4}");
 
-        // Insertion order alone moves recall by about a hundredth between builds at these settings (hnswlib shows the
-        // same): a 0.02 margin absorbs that, while lost links or unreachable nodes from a race cost far more at ef=10.
-        Assert.True(b >= a - 0.02, $"concurrent {b:F4} vs single {a:F4}");
+        // Insertion order alone moves recall between builds at these settings (hnswlib shows the same). Measured for
+        // three writers: 0.867-0.881 on a quiet machine, 0.828 once in a fresh clone's CI run with every test assembly
+        // competing for the 2 cores (the interleaving, hence the graph, changes with the load). A 0.06 margin absorbs
+        // that spread; lost links or unreachable nodes from a race cost far more at ef=10 (tens of points).
+        Assert.True(b >= a - 0.06, $"concurrent {b:F4} vs single {a:F4}");
         Assert.InRange(a, 0.8, 1.0);
     }
 
