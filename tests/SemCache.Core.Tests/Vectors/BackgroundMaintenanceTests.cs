@@ -61,39 +61,8 @@ public sealed class BackgroundMaintenanceTests
             expected[i] = true;
         }
 
-        using var stop = new CancellationTokenSource();
-        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
-        {
-            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
-            await reading.Task;
-            var random = new Random(44 + w);
-            for (var op = 0; op < 3000; op++)
-            {
-                if (op == 600 && w == 0)
-                {
-                    hold.Set();
-                }
-
-                var key = (random.Next(1500) * 2) + w;
-                if (op % 4 == 3)
-                {
-                    index.Remove(key);
-                    expected[key] = false;
-                }
-                else
-                {
-                    index.Add(key, VectorTestData.Row(data, Dims, key));
-                    expected[key] = true;
-                }
-            }
-        })).ToArray();
-
-        await Task.WhenAll(writers);
-        index.WaitForMaintenance();
-        await stop.CancelAsync();
-        Assert.True(await reader > 0);
+        var reads = await WriteWhileReadingAsync(index, data, expected, hold, seed: 44, operations: 3000, releaseAt: 600, releasingWriter: 0);
+        Assert.True(reads > 0);
 
         Assert.True(index.IsGraph);
         AssertHoldsExactly(index, data, expected);
@@ -128,39 +97,8 @@ public sealed class BackgroundMaintenanceTests
         }
 
         Assert.True(index.IsMaintaining);
-        using var stop = new CancellationTokenSource();
-        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
-        {
-            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
-            await reading.Task;
-            var random = new Random(46 + w);
-            for (var op = 0; op < 2000; op++)
-            {
-                if (op == 500 && w == 1)
-                {
-                    hold.Set();
-                }
-
-                var key = (random.Next(1500) * 2) + w;
-                if (op % 4 == 3)
-                {
-                    index.Remove(key);
-                    expected[key] = false;
-                }
-                else
-                {
-                    index.Add(key, VectorTestData.Row(data, Dims, key));
-                    expected[key] = true;
-                }
-            }
-        })).ToArray();
-
-        await Task.WhenAll(writers);
-        index.WaitForMaintenance();
-        await stop.CancelAsync();
-        Assert.True(await reader > 0);
+        var reads = await WriteWhileReadingAsync(index, data, expected, hold, seed: 46, operations: 2000, releaseAt: 500, releasingWriter: 1);
+        Assert.True(reads > 0);
 
         // The old generation was swapped out and, with no reader left on it, freed.
         Assert.True(index.FreedArenas > freedBefore);
@@ -278,6 +216,49 @@ public sealed class BackgroundMaintenanceTests
     }
 
     /// <summary>The index holds exactly the expected keys, each once, each finding itself first.</summary>
+    /// <summary>
+    /// Two writers (disjoint keys: each owns one parity) add, replace and remove while a reader searches; writer
+    /// <paramref name="releasingWriter"/> releases the parked maintenance after <paramref name="releaseAt"/> operations.
+    /// Returns once the writers are done and maintenance has finished; the result is the number of searches the reader ran.
+    /// </summary>
+    private static async Task<int> WriteWhileReadingAsync(
+        PartitionIndex index, float[] data, bool[] expected, ManualResetEventSlim hold, int seed, int operations, int releaseAt, int releasingWriter)
+    {
+        using var stop = new CancellationTokenSource();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() => ReadUntil(index, data, reading, stop.Token));
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            // Start writing only once the reader runs, so that searches overlap the writes even on a busy machine.
+            await reading.Task;
+            var random = new Random(seed + w);
+            for (var op = 0; op < operations; op++)
+            {
+                if (op == releaseAt && w == releasingWriter)
+                {
+                    hold.Set();
+                }
+
+                var key = (random.Next(1500) * 2) + w;
+                if (op % 4 == 3)
+                {
+                    index.Remove(key);
+                    expected[key] = false;
+                }
+                else
+                {
+                    index.Add(key, VectorTestData.Row(data, Dims, key));
+                    expected[key] = true;
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers);
+        index.WaitForMaintenance();
+        await stop.CancelAsync();
+        return await reader;
+    }
+
     private static void AssertHoldsExactly(PartitionIndex index, float[] data, bool[] expected)
     {
         var want = Enumerable.Range(0, expected.Length).Where(k => expected[k]).Select(k => (long)k).ToArray();
