@@ -18,7 +18,10 @@ internal sealed class EntryStoreOptions
     /// </summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Log2 of the memory held by the in-memory part of the log. Default 28 (256 MiB).</summary>
+    /// <summary>
+    /// Log2 of the memory held by the in-memory part of the log. Default 28 (256 MiB). In InMemory mode the
+    /// older records live in native memory behind it (see <see cref="NativeMemoryDevice"/>).
+    /// </summary>
     public int LogMemorySizeBits { get; init; } = 28;
 
     /// <summary>Log2 of the log page size; bounds the largest record. Default 22 (4 MiB), the minimum.</summary>
@@ -54,23 +57,55 @@ internal sealed class EntryStoreOptions
             DataDirectory = options.DataDirectory,
             Durability = options.Durability,
             CheckpointInterval = options.CheckpointInterval,
-            LogMemorySizeBits = LogMemoryBitsFor(options.MaxBytes),
+            LogMemorySizeBits = LogMemoryBitsFor(options.MaxBytes, options.Durability),
+            IndexBuckets = IndexBucketsFor(options.MaxBytes, options.MaxEntries, options.Dimensions),
         };
     }
 
     /// <summary>
-    /// The store's in-memory log (pinned pages, allocated as the log grows and then reused) follows the
-    /// cache's byte limit instead of a fixed 256 MiB: twice <paramref name="maxBytes"/> rounded up to a
-    /// power of two (records are at most MaxBytes, and compaction runs when half the log is garbage),
-    /// between 16 MiB and the default. No limit keeps the default.
+    /// The store's in-memory log (pinned managed pages, allocated as the log grows and then reused) follows
+    /// the cache's byte limit instead of a fixed size. In <c>Fast</c>/<c>Durable</c> mode it is twice
+    /// <paramref name="maxBytes"/> rounded up to a power of two (records beyond it are read from disk),
+    /// between 16 MiB and 256 MiB; no limit keeps 256 MiB. In <c>InMemory</c> mode older pages move to native
+    /// memory (<see cref="NativeMemoryDevice"/>), so the managed log only needs the newest records: half the
+    /// limit, between 16 MiB (four pages) and 64 MiB; no limit takes 64 MiB.
     /// </summary>
-    internal static int LogMemoryBitsFor(long maxBytes)
+    internal static int LogMemoryBitsFor(long maxBytes, CacheDurability durability = CacheDurability.Durable)
     {
-        const int defaultBits = 28;
-        if (maxBytes <= 0) { return defaultBits; }
-        var bits = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)((2 * maxBytes) - 1));
-        return Math.Clamp(bits, MinPageSizeBits + 2, defaultBits);
+        var inMemory = durability == CacheDurability.InMemory;
+        var ceilingBits = inMemory ? InMemoryLogCeilingBits : 28;
+        if (maxBytes <= 0) { return ceilingBits; }
+        var target = inMemory ? Math.Max(1, maxBytes / 2) : 2 * maxBytes;
+        var bits = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(target - 1));
+        return Math.Clamp(bits, MinPageSizeBits + 2, ceilingBits);
     }
+
+    /// <summary>Largest managed log of InMemory mode (64 MiB); the rest of its records live in native memory.</summary>
+    internal const int InMemoryLogCeilingBits = 26;
+
+    /// <summary>Hash buckets when no limit bounds the entry count: 2^18 (16 MiB), about a million keys at two per bucket.</summary>
+    internal const long UnboundedIndexBuckets = 1L << 18;
+
+    /// <summary>
+    /// The store's hash index (pinned, allocated in full at open) is sized for the most entries the limits
+    /// allow instead of a fixed 64 MiB: each entry has two keys (its record and its exact key) and FASTER's
+    /// 64-byte buckets hold seven, so one bucket per entry keeps chains short. The most entries come from
+    /// <paramref name="maxEntries"/> or from <paramref name="maxBytes"/> divided by the least an entry is charged
+    /// (its metadata, record header and vector). Between 2^12 and 2^20 buckets; with no limit,
+    /// <see cref="UnboundedIndexBuckets"/> (more keys chain overflow buckets, allocated as needed).
+    /// </summary>
+    internal static long IndexBucketsFor(long maxBytes, long maxEntries, int dimensions)
+    {
+        long entries = long.MaxValue;
+        if (maxEntries > 0) { entries = maxEntries; }
+        if (maxBytes > 0) { entries = Math.Min(entries, maxBytes / (MinChargedEntryBytes + (4L * Math.Max(1, dimensions)))); }
+        if (entries == long.MaxValue) { return UnboundedIndexBuckets; }
+        var bits = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Max(1, entries - 1));
+        return 1L << Math.Clamp(bits, 12, 20);
+    }
+
+    /// <summary>The least an entry is charged besides its vector: the engine's metadata and the record's fixed part.</summary>
+    private const long MinChargedEntryBytes = Eviction.EntryCost.MetadataBytes + 96;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -81,8 +81,6 @@ internal sealed partial class FasterEntryStore
     /// <summary>Caller holds <see cref="_maintenance"/>.</summary>
     private async Task<bool> CompactCoreAsync(bool force, CancellationToken cancellationToken)
     {
-        // First, so neither the checks nor the compaction below read records the null device cannot return.
-        DropOverflowInMemory();
         var log = _store.Log;
         var begin = log.BeginAddress;
         var logBytes = log.TailAddress - begin;
@@ -97,8 +95,8 @@ internal sealed partial class FasterEntryStore
 
         // Only the immutable part moves: records there are never updated in place, so copying is safe while
         // readers and writers carry on. Persistent modes get an immutable prefix from each fold-over checkpoint;
-        // InMemory mode has no checkpoints, so it marks the log read-only up to the tail (the null device makes
-        // the implied flush free).
+        // InMemory mode has no checkpoints, so it marks the log read-only up to the tail (the implied flush is a
+        // copy of the in-memory pages into the native device).
         if (!persistent)
             log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
         var until = log.SafeReadOnlyAddress;
@@ -122,30 +120,14 @@ internal sealed partial class FasterEntryStore
             // The new begin address must be in a checkpoint before the files below it are deleted;
             // otherwise a crash would recover a checkpoint that points into deleted segments.
             await CheckpointCoreAsync(cancellationToken).ConfigureAwait(false);
-            log.Truncate();
         }
+
+        // Frees the device's segments below the new begin address (files, or native memory in InMemory mode).
+        log.Truncate();
 
         Interlocked.Increment(ref _compactionCount);
         StorageLog.Compacted(_logger, until, logBytes, log.TailAddress - log.BeginAddress);
         return true;
-    }
-
-    /// <summary>
-    /// InMemory mode has no device behind the log: once records fall below the head address they are gone,
-    /// so the begin address follows the head and reads of them answer "not found" instead of touching the
-    /// null device.
-    /// </summary>
-    private void DropOverflowInMemory()
-    {
-        if (_checkpointManager is not null)
-            return;
-        var log = _store.Log;
-        var head = log.HeadAddress;
-        if (head > log.BeginAddress)
-        {
-            log.ShiftBeginAddress(head, snapToPageStart: true, truncateLog: true);
-            StorageLog.InMemoryOverflow(_logger, head);
-        }
     }
 
     private async Task MaintenanceLoopAsync()

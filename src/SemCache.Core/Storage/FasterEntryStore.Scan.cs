@@ -66,8 +66,8 @@ internal sealed partial class FasterEntryStore
 
     private LivenessMap BuildLivenessMap()
     {
-        // InMemory mode: records below the head address went to the null device and cannot be read back.
-        var begin = _checkpointManager is null ? Math.Max(_store.Log.BeginAddress, _store.Log.HeadAddress) : _store.Log.BeginAddress;
+        // Every mode can read its whole log back (InMemory mode from its native-memory device).
+        var begin = _store.Log.BeginAddress;
         var map = new LivenessMap
         {
             BeginAddress = begin,

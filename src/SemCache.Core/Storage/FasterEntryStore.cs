@@ -23,9 +23,11 @@ namespace SemCache.Storage;
 /// <item><see cref="CacheDurability.Fast"/>: writes are acknowledged from memory; a background checkpoint every
 /// <see cref="EntryStoreOptions.CheckpointInterval"/> (and one at dispose) makes them durable. A crash loses at most
 /// the writes since the last completed checkpoint, i.e. about one interval plus the checkpoint's own duration.</item>
-/// <item><see cref="CacheDurability.InMemory"/>: no files at all; the store is empty after a restart. Its capacity
-/// is the log memory (<see cref="EntryStoreOptions.LogMemorySizeBits"/>): compaction keeps live records in memory
-/// while they fit, and when live data outgrows it the oldest records are dropped (logged).</item>
+/// <item><see cref="CacheDurability.InMemory"/>: no files at all; the store is empty after a restart. The log's
+/// newest pages are FASTER's in-memory log (<see cref="EntryStoreOptions.LogMemorySizeBits"/>, pinned managed
+/// pages); older pages are flushed to a <see cref="NativeMemoryDevice"/> and read back on demand, so records
+/// live off the managed heap and nothing is dropped. Compaction truncates the log behind the live records and
+/// the device frees those segments.</item>
 /// </list>
 /// <para><b>Why a separate write-ahead log rather than frequent fold-over checkpoints.</b> A FASTER checkpoint is a
 /// state machine that every active session must pass through, writes the hash index and metadata, and makes the
@@ -115,6 +117,9 @@ internal sealed partial class FasterEntryStore : IEntryStore
     /// <summary>Bytes between the log's begin and tail (live and reclaimable records).</summary>
     public long LogBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
 
+    /// <summary>Native memory held by the log's older pages in InMemory mode (0 in persistent modes).</summary>
+    public long NativeLogBytes => (_logDevice as NativeMemoryDevice)?.AllocatedBytes ?? 0;
+
     /// <summary>Estimate of the log bytes held by live entries.</summary>
     public long LiveBytesEstimate => Interlocked.Read(ref _liveBytes);
 
@@ -156,7 +161,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
             }
             else
             {
-                device = new NullDevice();
+                device = new NativeMemoryDevice();
             }
 
             var logSettings = new LogSettings
@@ -164,7 +169,10 @@ internal sealed partial class FasterEntryStore : IEntryStore
                 LogDevice = device,
                 PageSizeBits = options.PageSizeBits,
                 MemorySizeBits = options.LogMemorySizeBits,
-                SegmentSizeBits = options.SegmentSizeBits,
+
+                // Native memory is given back a whole segment at a time when compaction truncates the log:
+                // small segments (four pages) free it promptly; on disk, fewer files are better.
+                SegmentSizeBits = persistent ? options.SegmentSizeBits : Math.Min(options.SegmentSizeBits, options.PageSizeBits + 2),
                 MutableFraction = 0.9,
             };
             store = new FasterKV<SpanByte, SpanByte>(

@@ -28,7 +28,4 @@ internal static partial class StorageLog
 
     [LoggerMessage(1009, LogLevel.Critical, "The store in {Directory} is faulted and refuses writes until restart (reads are still served): {Reason}")]
     public static partial void StoreFaulted(ILogger logger, string directory, string reason);
-
-    [LoggerMessage(1008, LogLevel.Warning, "In-memory store over capacity: records before address {Address} were dropped.")]
-    public static partial void InMemoryOverflow(ILogger logger, long address);
 }

@@ -52,6 +52,25 @@ public sealed class MemoryAccountingTests
     public void The_in_memory_log_follows_the_byte_limit(long maxBytes, int expectedBits) =>
         Assert.Equal(expectedBits, EntryStoreOptions.LogMemoryBitsFor(maxBytes));
 
+    // InMemory mode keeps older pages in native memory: the managed log is half the limit, 16 to 64 MiB.
+    [Theory]
+    [InlineData(0, 26)]
+    [InlineData(64L << 20, 25)]
+    [InlineData(1L << 20, 24)]
+    [InlineData(1L << 40, 26)]
+    public void The_managed_log_of_an_in_memory_cache_is_at_most_64_MiB(long maxBytes, int expectedBits) =>
+        Assert.Equal(expectedBits, EntryStoreOptions.LogMemoryBitsFor(maxBytes, CacheDurability.InMemory));
+
+    // One 64-byte bucket per entry the limits allow (an entry is charged at least 384 + 4·Dimensions bytes).
+    [Theory]
+    [InlineData(0, 0, EntryStoreOptions.UnboundedIndexBuckets)]
+    [InlineData(0, 100_000, 1L << 17)]
+    [InlineData(64L << 20, 0, 1L << 16)]
+    [InlineData(64L << 20, 1_000, 1L << 12)]
+    [InlineData(1L << 40, 0, 1L << 20)]
+    public void The_store_index_is_sized_for_the_entries_the_limits_allow(long maxBytes, long maxEntries, long expectedBuckets) =>
+        Assert.Equal(expectedBuckets, EntryStoreOptions.IndexBucketsFor(maxBytes, maxEntries, 384));
+
     [Fact]
     public void The_registry_charges_a_partition_once_when_created_and_gives_it_back_when_dropped()
     {
