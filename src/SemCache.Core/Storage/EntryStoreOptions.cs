@@ -58,7 +58,7 @@ internal sealed class EntryStoreOptions
             Durability = options.Durability,
             CheckpointInterval = options.CheckpointInterval,
             LogMemorySizeBits = LogMemoryBitsFor(options.MaxBytes, options.Durability),
-            IndexBuckets = IndexBucketsFor(options.MaxBytes, options.MaxEntries, options.Dimensions),
+            IndexBuckets = IndexBucketsFor(options.MaxBytes, options.MaxEntries, options.Dimensions, options.Durability),
         };
     }
 
@@ -83,8 +83,12 @@ internal sealed class EntryStoreOptions
     /// <summary>Largest managed log of InMemory mode (64 MiB); the rest of its records live in native memory.</summary>
     internal const int InMemoryLogCeilingBits = 26;
 
-    /// <summary>Hash buckets when no limit bounds the entry count: 2^18 (16 MiB), about a million keys at two per bucket.</summary>
-    internal const long UnboundedIndexBuckets = 1L << 18;
+    /// <summary>
+    /// Hash buckets of an InMemory cache that no limit bounds: 2^18 (16 MiB), about a million keys at two per
+    /// bucket. A persistent one keeps the store's default of 2^20 (64 MiB, a few million keys): it is
+    /// expected to outgrow memory, and recovery adopts whatever size its checkpoint was written with.
+    /// </summary>
+    internal const long UnboundedInMemoryIndexBuckets = 1L << 18;
 
     /// <summary>
     /// The store's hash index (pinned, allocated in full at open) is sized for the most entries the limits
@@ -92,14 +96,15 @@ internal sealed class EntryStoreOptions
     /// 64-byte buckets hold seven, so one bucket per entry keeps chains short. The most entries come from
     /// <paramref name="maxEntries"/> or from <paramref name="maxBytes"/> divided by the least an entry is charged
     /// (its metadata, record header and vector). Between 2^12 and 2^20 buckets; with no limit,
-    /// <see cref="UnboundedIndexBuckets"/> (more keys chain overflow buckets, allocated as needed).
+    /// <see cref="UnboundedInMemoryIndexBuckets"/> in InMemory mode and 2^20 otherwise (more keys chain
+    /// overflow buckets, allocated as needed).
     /// </summary>
-    internal static long IndexBucketsFor(long maxBytes, long maxEntries, int dimensions)
+    internal static long IndexBucketsFor(long maxBytes, long maxEntries, int dimensions, CacheDurability durability = CacheDurability.Durable)
     {
         long entries = long.MaxValue;
         if (maxEntries > 0) { entries = maxEntries; }
         if (maxBytes > 0) { entries = Math.Min(entries, maxBytes / (MinChargedEntryBytes + (4L * Math.Max(1, dimensions)))); }
-        if (entries == long.MaxValue) { return UnboundedIndexBuckets; }
+        if (entries == long.MaxValue) { return durability == CacheDurability.InMemory ? UnboundedInMemoryIndexBuckets : 1L << 20; }
         var bits = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Max(1, entries - 1));
         return 1L << Math.Clamp(bits, 12, 20);
     }

@@ -63,13 +63,14 @@ public sealed class MemoryAccountingTests
 
     // One 64-byte bucket per entry the limits allow (an entry is charged at least 384 + 4·Dimensions bytes).
     [Theory]
-    [InlineData(0, 0, EntryStoreOptions.UnboundedIndexBuckets)]
-    [InlineData(0, 100_000, 1L << 17)]
-    [InlineData(64L << 20, 0, 1L << 16)]
-    [InlineData(64L << 20, 1_000, 1L << 12)]
-    [InlineData(1L << 40, 0, 1L << 20)]
-    public void The_store_index_is_sized_for_the_entries_the_limits_allow(long maxBytes, long maxEntries, long expectedBuckets) =>
-        Assert.Equal(expectedBuckets, EntryStoreOptions.IndexBucketsFor(maxBytes, maxEntries, 384));
+    [InlineData(0, 0, CacheDurability.InMemory, EntryStoreOptions.UnboundedInMemoryIndexBuckets)]
+    [InlineData(0, 0, CacheDurability.Durable, 1L << 20)]
+    [InlineData(0, 100_000, CacheDurability.InMemory, 1L << 17)]
+    [InlineData(64L << 20, 0, CacheDurability.Fast, 1L << 16)]
+    [InlineData(64L << 20, 1_000, CacheDurability.InMemory, 1L << 12)]
+    [InlineData(1L << 40, 0, CacheDurability.Durable, 1L << 20)]
+    public void The_store_index_is_sized_for_the_entries_the_limits_allow(long maxBytes, long maxEntries, CacheDurability durability, long expectedBuckets) =>
+        Assert.Equal(expectedBuckets, EntryStoreOptions.IndexBucketsFor(maxBytes, maxEntries, 384, durability));
 
     [Fact]
     public void The_registry_charges_a_partition_once_when_created_and_gives_it_back_when_dropped()
