@@ -7,7 +7,9 @@ namespace SemCache.Cli.Commands;
 /// <c>semcache bench-soak</c>: long memory soaks of the embedded engine (InMemory, vectors supplied),
 /// measured as process memory. <c>--mode cycles</c>: N store-then-ForScope-invalidate cycles, each in a
 /// fresh scope (partition lifecycle). <c>--mode capacity</c>: stores in 100 scopes with <c>--max-bytes</c>
-/// set until ten times that many bytes were streamed (the byte limit as process memory).
+/// set until ten times that many bytes were streamed (the byte limit as process memory), with where the
+/// memory is at the end: the store's log (<c>storeLogMb</c>, of which <c>storeNativeMb</c> in native memory and
+/// <c>storeManagedLogMb</c> of pinned managed pages) and the partition indexes' real size (<c>indexMb</c>).
 /// Prints one JSON line; progress on stderr.
 /// </summary>
 internal static class BenchSoakCommand
@@ -121,6 +123,7 @@ internal static class BenchSoakCommand
 
         var stats = await cache.GetStatsAsync(null, cancellationToken).ConfigureAwait(false);
         var (endRss, endHeap) = Memory();
+        var breakdown = ((Engine.SemanticCache)cache).MemoryBreakdown;
         JsonLine.Write(json =>
         {
             json.WriteString("mode", "capacity");
@@ -136,6 +139,10 @@ internal static class BenchSoakCommand
             json.WriteNumber("peakRssMb", Math.Round(Math.Max(peakRss, endRss), 1));
             json.WriteNumber("endRssMb", Math.Round(endRss, 1));
             json.WriteNumber("endHeapMb", Math.Round(endHeap, 1));
+            json.WriteNumber("storeLogMb", Math.Round(breakdown.StoreLogBytes / 1048576.0, 1));
+            json.WriteNumber("storeNativeMb", Math.Round(breakdown.NativeLogBytes / 1048576.0, 1));
+            json.WriteNumber("storeManagedLogMb", Math.Round(breakdown.ManagedLogBytes / 1048576.0, 1));
+            json.WriteNumber("indexMb", Math.Round(breakdown.IndexBytes / 1048576.0, 1));
         });
         return 0;
     }

@@ -201,6 +201,15 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
     /// <summary>The partition registry (tests and diagnostics read its counters).</summary>
     internal PartitionRegistry Partitions => _partitions;
 
+    /// <summary>
+    /// Where the process memory of this engine is (diagnostics, soaks): the store's log held in native memory
+    /// (InMemory mode), its log and index pinned on the managed heap, and the partition indexes' real size.
+    /// </summary>
+    internal (long NativeLogBytes, long ManagedLogBytes, long StoreLogBytes, long IndexBytes) MemoryBreakdown =>
+        _store is FasterEntryStore faster
+            ? (faster.NativeLogBytes, faster.ManagedLogBytes, faster.LogBytes, _partitions.MemoryBytes)
+            : (0, 0, 0, _partitions.MemoryBytes);
+
     /// <summary>Index snapshots reused at open (partitions that did not have to be rebuilt).</summary>
     internal int SnapshotsLoaded { get; }
 

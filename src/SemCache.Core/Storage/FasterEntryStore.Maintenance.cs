@@ -125,6 +125,10 @@ internal sealed partial class FasterEntryStore
         // Frees the device's segments below the new begin address (files, or native memory in InMemory mode).
         log.Truncate();
 
+        // The engine frees native memory all the time (vector arenas of dropped and rebuilt partitions);
+        // a compaction is a natural moment to hand what is free back to the operating system.
+        NativeHeap.Trim();
+
         Interlocked.Increment(ref _compactionCount);
         StorageLog.Compacted(_logger, until, logBytes, log.TailAddress - log.BeginAddress);
         return true;

@@ -120,6 +120,9 @@ internal sealed partial class FasterEntryStore : IEntryStore
     /// <summary>Native memory held by the log's older pages in InMemory mode (0 in persistent modes).</summary>
     public long NativeLogBytes => (_logDevice as NativeMemoryDevice)?.AllocatedBytes ?? 0;
 
+    /// <summary>Managed (pinned) bytes of the log's in-memory pages, as configured; the hash index is beside them.</summary>
+    public long ManagedLogBytes => _store.Log.MemorySizeBytes;
+
     /// <summary>Estimate of the log bytes held by live entries.</summary>
     public long LiveBytesEstimate => Interlocked.Read(ref _liveBytes);
 

@@ -7,7 +7,8 @@ namespace SemCache.Storage;
 /// A FASTER device whose "disk" is native memory: the backing store of InMemory mode. FASTER keeps only a
 /// small in-memory log of pinned managed pages and flushes older pages here, so an in-memory cache holds
 /// its records off the managed heap, grows with what it holds (chunks are allocated on first write) and
-/// gives memory back when compaction truncates the log (whole segments are freed).
+/// gives memory back when compaction truncates the log (chunks behind the begin address are freed, and
+/// <see cref="NativeHeap.Trim"/> returns them to the operating system).
 /// </summary>
 /// <remarks>
 /// I/O completes synchronously on the caller's thread (a copy), as <see cref="NullDevice"/> does: there is no
@@ -118,8 +119,11 @@ internal sealed unsafe class NativeMemoryDevice : StorageDeviceBase
     /// </summary>
     public override void TruncateUntilAddress(long toAddress)
     {
+        var before = AllocatedBytes;
         FreeChunksBelow(toAddress);
         base.TruncateUntilAddress(toAddress);
+        if (AllocatedBytes < before)
+            NativeHeap.Trim();
     }
 
     /// <inheritdoc cref="TruncateUntilAddress(long)"/>
