@@ -119,6 +119,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         Log.Opened(_logger, _entries.Count, _partitions.Count, options.DataDirectory, options.Durability, sw.ElapsedMilliseconds, SnapshotsLoaded);
         Log.Kernels(_logger, VectorScorers.Describe(), options.VectorEncoding);
         Log.BatchScorer(_logger, _batchScorer.Accelerator);
+        WarmUp();
         _maintenance = Task.Run(MaintenanceLoopAsync);
     }
 

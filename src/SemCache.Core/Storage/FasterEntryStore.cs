@@ -201,6 +201,7 @@ internal sealed partial class FasterEntryStore : IEntryStore
             var result = new FasterEntryStore(options, logger, device, directoryLock, checkpoints, store, wal);
             var replayed = wal is null ? 0 : result.ReplayWriteAheadLog(walStart);
             result.LoadState();
+            result.WarmUp();
             result._maintenanceLoop = Task.Run(result.MaintenanceLoopAsync);
             StorageLog.Opened(logger, options.Durability, persistent ? root : "(memory)", recovered, replayed, result.MaxEntryId);
             return result;
@@ -214,6 +215,18 @@ internal sealed partial class FasterEntryStore : IEntryStore
             directoryLock?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Compiles the store's read and write paths at open instead of in the first caller's latency: a read
+    /// of a key that does not exist, and a write of the highest-id record (what every checkpoint writes
+    /// anyway, with the value it already has), which allocates the session and the log's first page too.
+    /// </summary>
+    private void WarmUp()
+    {
+        Span<byte> absent = stackalloc byte[StoreKeys.ExactKeyBytes];
+        _ = TryGetExact(absent, out _);
+        PersistMaxEntryId();
     }
 
     /// <summary>
