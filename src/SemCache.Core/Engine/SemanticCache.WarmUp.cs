@@ -91,7 +91,7 @@ internal sealed partial class SemanticCache
         var expiries = new Expiry.ExpiryQueue();
         expiries.Add(1, NowTicks);
 
-                Log.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }
 
