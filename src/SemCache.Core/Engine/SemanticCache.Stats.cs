@@ -19,27 +19,33 @@ internal sealed partial class SemanticCache
             RequestValidator.Tenant(tenant);
 
             // A tenant that has done nothing yet has zero of everything: not an error, and no
-            // different from a tenant whose entries all expired.
+            // different from a tenant whose entries all expired. Counters only: a quota check per
+            // store reads this, so it must not grow with the number of partitions.
             return ValueTask.FromResult(WithCosts(WithBatchScorer(_tenants.TryGetValue(tenant, out var state)
-                ? StatsOf(state, countPartitions: true) with { PartitionKernels = KernelsOf(tenant) }
+                ? StatsOf(state) with { PartitionKernels = KernelsOf([state]) }
                 : new CacheStats { Tenant = tenant, PartitionKernels = new Dictionary<string, long>() }), tenant));
         }
 
         var total = new CacheStats();
-        foreach (var state in _tenants.Values) { total = Sum(total, StatsOf(state, countPartitions: false)); }
-        return ValueTask.FromResult(WithCosts(WithBatchScorer(total with { Partitions = _partitions.All.Count(p => p.Index.Count > 0), PartitionKernels = KernelsOf(null) }), null));
+        long partitions = 0;
+        foreach (var state in _tenants.Values)
+        {
+            total = Sum(total, StatsOf(state));
+            partitions += Interlocked.Read(ref state.Partitions);
+        }
+
+        return ValueTask.FromResult(WithCosts(WithBatchScorer(total with { Partitions = partitions, PartitionKernels = KernelsOf(_tenants.Values) }), null));
     }
 
-    /// <summary>Live partitions (of one tenant, or all) counted by kernel family and encoding, e.g. <c>native/int8</c>.</summary>
-    private Dictionary<string, long> KernelsOf(string? tenant)
+    /// <summary>Live partitions of the given tenants counted by kernel family and encoding, e.g. <c>native/int8</c>.</summary>
+    private static Dictionary<string, long> KernelsOf(IEnumerable<TenantState> tenants)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var partition in _partitions.All)
+        foreach (var state in tenants)
         {
-            if (partition.Index.Count > 0 && (tenant is null || string.Equals(partition.Tenant, tenant, StringComparison.Ordinal)))
+            foreach (var (key, count) in state.Kernels)
             {
-                var key = partition.Index.KernelFamily + "/" + partition.Index.Options.Encoding.ToString().ToLowerInvariant();
-                counts[key] = counts.GetValueOrDefault(key) + 1;
+                if (count > 0) { counts[key] = counts.GetValueOrDefault(key) + count; }
             }
         }
 
@@ -66,11 +72,8 @@ internal sealed partial class SemanticCache
         CostSaved = a.CostSaved + b.CostSaved,
     };
 
-    /// <summary>
-    /// One tenant's figures. Counting its partitions scans every partition, so the whole-cache
-    /// total skips it and counts all partitions once.
-    /// </summary>
-    private CacheStats StatsOf(TenantState state, bool countPartitions)
+    /// <summary>One tenant's figures, from its counters.</summary>
+    private CacheStats StatsOf(TenantState state)
     {
         int entries;
         lock (_gate) { entries = state.Entries.Count; }
@@ -79,7 +82,7 @@ internal sealed partial class SemanticCache
             Tenant = state.Name,
             Entries = entries,
             Bytes = Interlocked.Read(ref state.Bytes),
-            Partitions = countPartitions ? _partitions.All.Count(p => p.Index.Count > 0 && string.Equals(p.Tenant, state.Name, StringComparison.Ordinal)) : 0,
+            Partitions = Interlocked.Read(ref state.Partitions),
             Lookups = Interlocked.Read(ref state.Lookups),
             ExactHits = Interlocked.Read(ref state.ExactHits),
             SemanticHits = Interlocked.Read(ref state.SemanticHits),

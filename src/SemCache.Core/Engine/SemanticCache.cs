@@ -239,11 +239,18 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         public void Dispose() => Interlocked.Decrement(ref cache._active);
     }
 
-    /// <summary>A partition's fixed cost, charged to its tenant when it is created and given back when it is dropped.</summary>
-    private void ChargePartition(string tenant, long bytes)
+    /// <summary>
+    /// A partition's fixed cost, charged to its tenant when it is created and given back when it is dropped,
+    /// with the tenant's partition and kernel counts (what per-tenant stats and quota checks read in O(1)).
+    /// </summary>
+    private void ChargePartition(Partition partition, long bytes)
     {
-        Interlocked.Add(ref TenantFor(tenant).Bytes, bytes);
+        var tenant = TenantFor(partition.Tenant);
+        var delta = bytes < 0 ? -1 : 1;
+        Interlocked.Add(ref tenant.Bytes, bytes);
         Interlocked.Add(ref _totalBytes, bytes);
+        Interlocked.Add(ref tenant.Partitions, delta);
+        tenant.Kernels.AddOrUpdate(partition.KernelKey, delta, (_, count) => count + delta);
     }
 
     private TenantState TenantFor(string tenant) => _tenants.GetOrAdd(tenant, static t => new TenantState(t));

@@ -10,6 +10,12 @@ internal sealed class TenantState(string name)
     public Dictionary<string, HashSet<long>> Tags { get; } = new(StringComparer.Ordinal);
 
     public long Bytes;
+
+    /// <summary>Partitions the tenant holds; kept by the registry's charge callback, so stats never scan partitions.</summary>
+    public long Partitions;
+
+    /// <summary>The tenant's partitions by kernel family and encoding (<see cref="SemCache.Partitions.Partition.KernelKey"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> Kernels { get; } = new(StringComparer.Ordinal);
     public long Lookups;
     public long ExactHits;
     public long SemanticHits;

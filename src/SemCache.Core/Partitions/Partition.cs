@@ -28,6 +28,12 @@ internal sealed class Partition(UInt128 key, string tenant, byte[] scopeFingerpr
 
     public long SnapshotVersion = -1;
 
+    /// <summary>
+    /// Kernel family and encoding (e.g. <c>native/float32</c>) under which the partition was counted when it
+    /// entered the registry, so that it is uncounted under the same name when it leaves.
+    /// </summary>
+    public string KernelKey { get; } = index.KernelFamily + "/" + index.Options.Encoding.ToString().ToLowerInvariant();
+
     /// <summary>Takes a lease; false when the partition is being dropped (the caller looks it up again).</summary>
     public bool TryEnter()
     {

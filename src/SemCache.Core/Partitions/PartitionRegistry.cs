@@ -15,7 +15,14 @@ namespace SemCache.Partitions;
 /// only then frees it. A store that meets a closing partition waits for the outcome (reopened, or
 /// gone from the map so it creates a new one); it never adds into a freed index.
 /// </remarks>
-internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long partitionBytes = 0, Action<string, long>? charge = null) : IDisposable
+/// <param name="indexOptions">Options of every partition's index.</param>
+/// <param name="partitionBytes">Fixed cost of a partition, passed to <paramref name="charge"/>.</param>
+/// <param name="charge">
+/// Called once when a partition enters the registry (with <paramref name="partitionBytes"/>) and once when
+/// it leaves (with its negation): the engine keeps per-tenant bytes, partition counts and kernel counts
+/// from it, so per-tenant figures never scan the partitions.
+/// </param>
+internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long partitionBytes = 0, Action<Partition, long>? charge = null) : IDisposable
 {
     private readonly ConcurrentDictionary<UInt128, Partition> _map = new();
     private long _created;
@@ -85,7 +92,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long pa
             if (_map.TryAdd(key, created))
             {
                 Interlocked.Increment(ref _created);
-                charge?.Invoke(tenant, partitionBytes);
+                charge?.Invoke(created, partitionBytes);
                 return created;
             }
 
@@ -123,7 +130,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long pa
             replaced = old;
             return partition;
         });
-        if (replaced is null) { charge?.Invoke(partition.Tenant, partitionBytes); }
+        if (replaced is null) { charge?.Invoke(partition, partitionBytes); }
         replaced?.Dispose();
         Interlocked.Increment(ref _created);
     }
@@ -158,7 +165,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long pa
         if (_map.TryRemove(new KeyValuePair<UInt128, Partition>(key, partition)))
         {
             Interlocked.Increment(ref _dropped);
-            charge?.Invoke(partition.Tenant, -partitionBytes);
+            charge?.Invoke(partition, -partitionBytes);
         }
 
         partition.Dispose();
@@ -180,7 +187,7 @@ internal sealed class PartitionRegistry(VectorIndexOptions indexOptions, long pa
         if (_map.TryRemove(new KeyValuePair<UInt128, Partition>(partition.Key, partition)))
         {
             Interlocked.Increment(ref _dropped);
-            charge?.Invoke(partition.Tenant, -partitionBytes);
+            charge?.Invoke(partition, -partitionBytes);
         }
 
         partition.Dispose();
