@@ -198,35 +198,67 @@ internal sealed partial class SemanticCache
         if (due is not null) { await RemoveAsync(due, RemovalReason.Expired, cancellationToken); }
     }
 
+    /// <summary>Most entries one eviction round removes (one store batch, one commit).</summary>
+    internal const int MaxEvictionBatch = 1_024;
+
     /// <summary>
     /// Evicts until the tenant and the whole cache are within their entry and byte limits. Victims
-    /// are chosen by sampling (as Redis does): exact for small populations, O(1) for large ones.
+    /// are chosen by sampling (as Redis does): exact for small populations, O(1) for large ones. All
+    /// victims one store needs are chosen first, against the counts their removal will leave, and
+    /// removed together: one store batch and one write-ahead log commit, not one per victim.
     /// </summary>
     private async ValueTask EnforceCapacityAsync(TenantState tenant, CancellationToken cancellationToken)
     {
         while (true)
         {
-            long victim;
+            List<long> victims;
             lock (_gate)
             {
-                var now = NowTicks;
-                if (OverLimit(tenant.Entries.Count, Interlocked.Read(ref tenant.Bytes), _options.MaxEntriesPerTenant, _options.MaxBytesPerTenant))
-                {
-                    victim = PickVictim(tenant.Entries, now);
-                }
-                else if (OverLimit(_all.Count, Interlocked.Read(ref _totalBytes), _options.MaxEntries, _options.MaxBytes))
-                {
-                    victim = PickVictim(_all, now);
-                }
-                else
-                {
-                    return;
-                }
+                victims = PickVictims(tenant, NowTicks);
             }
 
-            if (victim == 0) { return; }
-            await RemoveAsync([victim], RemovalReason.Evicted, cancellationToken);
+            if (victims.Count == 0) { return; }
+            await RemoveAsync(victims, RemovalReason.Evicted, cancellationToken);
         }
+    }
+
+    /// <summary>Caller holds the gate.</summary>
+    private List<long> PickVictims(TenantState tenant, long now)
+    {
+        var victims = new List<long>();
+        HashSet<long>? chosen = null;
+        long tenantEntries = tenant.Entries.Count, tenantBytes = Interlocked.Read(ref tenant.Bytes);
+        long allEntries = _all.Count, allBytes = Interlocked.Read(ref _totalBytes);
+        while (victims.Count < MaxEvictionBatch)
+        {
+            EntryMeta? victim;
+            if (OverLimit(tenantEntries, tenantBytes, _options.MaxEntriesPerTenant, _options.MaxBytesPerTenant))
+            {
+                victim = PickVictim(tenant.Entries, now, chosen);
+            }
+            else if (OverLimit(allEntries, allBytes, _options.MaxEntries, _options.MaxBytes))
+            {
+                victim = PickVictim(_all, now, chosen);
+            }
+            else
+            {
+                break;
+            }
+
+            if (victim is null) { break; }
+            (chosen ??= []).Add(victim.Id);
+            victims.Add(victim.Id);
+            if (ReferenceEquals(victim.Tenant, tenant))
+            {
+                tenantEntries--;
+                tenantBytes -= victim.Size;
+            }
+
+            allEntries--;
+            allBytes -= victim.Size;
+        }
+
+        return victims;
     }
 
     private static bool OverLimit(long entries, long bytes, long maxEntries, long maxBytes) =>
@@ -234,16 +266,19 @@ internal sealed partial class SemanticCache
 
     private const int EvictionSamples = 16;
 
-    private long PickVictim(List<EntryMeta> population, long now)
+    /// <summary>The entry to evict next among <paramref name="population"/>, skipping those already <paramref name="chosen"/>.</summary>
+    private EntryMeta? PickVictim(List<EntryMeta> population, long now, HashSet<long>? chosen)
     {
-        if (population.Count == 0) { return 0; }
+        var left = population.Count - (chosen?.Count ?? 0);
+        if (left <= 0) { return null; }
         EntryMeta? worst = null;
         var worstScore = double.MaxValue;
-        var exhaustive = population.Count <= EvictionSamples * 4;
+        var exhaustive = population.Count <= EvictionSamples * 4 || left <= EvictionSamples * 4;
         var n = exhaustive ? population.Count : EvictionSamples;
         for (var i = 0; i < n; i++)
         {
             var candidate = exhaustive ? population[i] : population[Random.Shared.Next(population.Count)];
+            if (chosen is not null && chosen.Contains(candidate.Id)) { continue; }
             var score = EvictionScore(candidate, now);
             if (score < worstScore || (score == worstScore && candidate.Id < worst!.Id))
             {
@@ -252,7 +287,7 @@ internal sealed partial class SemanticCache
             }
         }
 
-        return worst?.Id ?? 0;
+        return worst;
     }
 
     /// <summary>Lower is evicted first.</summary>
