@@ -34,6 +34,9 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Information, "SemCache vector kernels: {Kernels}; encoding {Encoding}")]
     public static partial void Kernels(ILogger logger, string kernels, VectorEncoding encoding);
 
+    [LoggerMessage(12, LogLevel.Error, "Background index maintenance of a partition of tenant {Tenant} ({Entries} entries) failed and stopped; the partition stays correct (exact scans, tombstones kept) but is no longer promoted or rebuilt")]
+    public static partial void IndexMaintenanceFailed(ILogger logger, string tenant, int entries, Exception exception);
+
     [LoggerMessage(10, LogLevel.Warning, "Disposal is waiting for {Operations} running operations ({Seconds} s so far); the store stays open until they finish")]
     public static partial void DisposeWaiting(ILogger logger, int operations, long seconds);
 }

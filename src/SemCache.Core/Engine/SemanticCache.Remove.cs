@@ -161,6 +161,8 @@ internal sealed partial class SemanticCache
                 {
                     if (partition.Index.Remove(id)) { Interlocked.Increment(ref partition.Version); }
                 }
+
+                ReportMaintenanceFault(partition);
             }
             finally
             {

@@ -180,6 +180,8 @@ internal sealed partial class SemanticCache
                     partition.Index.Add(record.Id, record.Vector);
                     Interlocked.Increment(ref partition.Version);
                 }
+
+                ReportMaintenanceFault(partition);
             }
             finally
             {

@@ -253,6 +253,25 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
         tenant.Kernels.AddOrUpdate(partition.KernelKey, delta, (_, count) => count + delta);
     }
 
+    /// <summary>
+    /// Logs, once per partition, a background index maintenance (promotion, rebuild) that failed: the index
+    /// only records it, and an operator must learn that the partition now scans exactly and keeps its
+    /// tombstones. Checked where writes schedule maintenance and by the periodic sweep.
+    /// </summary>
+    private void ReportMaintenanceFault(Partition partition)
+    {
+        if (partition.TryClaimFaultReport())
+        {
+            Log.IndexMaintenanceFailed(_logger, partition.Tenant, partition.Index.Count, partition.Index.MaintenanceFault!);
+        }
+    }
+
+    /// <summary>The periodic sweep: a fault that no later write to its partition noticed is logged here.</summary>
+    private void ReportMaintenanceFaults()
+    {
+        foreach (var partition in _partitions.All) { ReportMaintenanceFault(partition); }
+    }
+
     private TenantState TenantFor(string tenant) => _tenants.GetOrAdd(tenant, static t => new TenantState(t));
 
     private static UInt128 Key128(ReadOnlySpan<byte> hash) =>
@@ -338,6 +357,7 @@ internal sealed partial class SemanticCache : IEmbeddedSemanticCache
                 if (_time.GetElapsedTime(lastSnapshot) >= _options.CheckpointInterval)
                 {
                     lastSnapshot = _time.GetTimestamp();
+                    ReportMaintenanceFaults();
                     WriteSnapshots(force: false);
                 }
             }

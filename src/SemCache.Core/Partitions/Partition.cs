@@ -34,6 +34,11 @@ internal sealed class Partition(UInt128 key, string tenant, byte[] scopeFingerpr
     /// </summary>
     public string KernelKey { get; } = index.KernelFamily + "/" + index.Options.Encoding.ToString().ToLowerInvariant();
 
+    private int _faultReported;
+
+    /// <summary>True exactly once: the caller logs the index's maintenance fault (it is never reported twice).</summary>
+    public bool TryClaimFaultReport() => Index.MaintenanceFault is not null && Interlocked.Exchange(ref _faultReported, 1) == 0;
+
     /// <summary>Takes a lease; false when the partition is being dropped (the caller looks it up again).</summary>
     public bool TryEnter()
     {
