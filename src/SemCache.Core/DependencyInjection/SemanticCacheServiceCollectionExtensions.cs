@@ -21,6 +21,8 @@ public static class SemanticCacheServiceCollectionExtensions
     /// application's unkeyed one, unless <see cref="SemanticCacheOptions.RequestsBringVectors"/> is set.
     /// The verifier's rules come from <c>IOptions&lt;VerifierOptions&gt;</c> (configure or bind them; all on by default).
     /// A registered <see cref="ICandidateRescorer"/> (e.g. <c>.AddOnnxCrossEncoder(...)</c>) re-scores borderline candidates.
+    /// Under a host the engine opens asynchronously while the host starts (a failed open stops the start);
+    /// without one it opens on first resolution.
     /// </summary>
     public static ISemanticCacheBuilder AddSemanticCache(this IServiceCollection services, Action<SemanticCacheOptions>? configure = null)
     {
@@ -35,7 +37,10 @@ public static class SemanticCacheServiceCollectionExtensions
                 v.Validate();
                 return true;
             }).ValidateOnStart();
-        services.TryAddSingleton<IEmbeddedSemanticCache>(sp => SemanticCacheEngine.Open(
+        // Opened asynchronously: a host awaits the open (recovery included) while it starts, before it
+        // serves; resolving the cache before that (no host, or a service that needs it earlier) waits for
+        // the same open instead of starting a second one.
+        services.TryAddSingleton(sp => new SemanticCacheOpener(ct => SemanticCacheEngine.OpenAsync(
             sp.GetRequiredService<IOptions<SemanticCacheOptions>>().Value,
             sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(SemanticCacheServiceKeys.Embedder) ?? sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetService<ILoggerFactory>(),
@@ -43,7 +48,10 @@ public static class SemanticCacheServiceCollectionExtensions
             sp.GetService<IMeterFactory>(),
             sp.GetRequiredService<IOptions<VerifierOptions>>().Value,
             sp.GetService<ICandidateRescorer>(),
-            sp.GetService<IBatchSimilarityScorer>()));
+            sp.GetService<IBatchSimilarityScorer>(),
+            ct)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, SemanticCacheOpenService>());
+        services.TryAddSingleton<IEmbeddedSemanticCache>(sp => sp.GetRequiredService<SemanticCacheOpener>().Cache);
         services.TryAddSingleton<ISemanticCache>(sp => sp.GetRequiredService<IEmbeddedSemanticCache>());
         services.AddPrefixCache();
         return new SemanticCacheBuilder(services);
