@@ -418,6 +418,36 @@ public sealed class FasterEntryStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InMemory_mode_serves_concurrent_reads_of_native_and_managed_pages_while_a_writer_appends()
+    {
+        var payload = new string('n', 16 * 1024);
+        await using var store = Open(CacheDurability.InMemory);
+        for (var id = 1; id <= 1500; id++)
+            await store.PutAsync(Entry(id, prompt: "p" + id, response: payload + id), CancellationToken.None);
+        Assert.True(store.NativeLogBytes > 0);
+
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var id = 1501; id <= 2500; id++)
+                await store.PutAsync(Entry(id, prompt: "p" + id, response: payload + id), CancellationToken.None);
+        });
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(() =>
+        {
+            var random = new Random(r);
+            for (var i = 0; i < 3000; i++)
+            {
+                var id = random.Next(1, 1501);
+                Assert.True(store.TryGet(id, out var read), $"entry {id} not found");
+                Assert.Equal(payload + id, read!.Response);
+            }
+        })).ToArray();
+        await Task.WhenAll(readers.Append(writer)).WaitAsync(HangLimit);
+        Assert.Equal(2500, store.ScanLive().Count());
+        Assert.Equal(0, store.CorruptRecordCount);
+    }
+
+    [Fact]
     public async Task A_corrupted_value_on_disk_is_never_served()
     {
         const string marker = "MARKER-RESPONSE-0123456789";
