@@ -22,6 +22,9 @@ internal static class ScopeKeys
     /// </summary>
     private static readonly byte[] NoContext = new byte[HashSize];
 
+    /// <summary>True for the shared context fingerprint of single-turn requests.</summary>
+    public static bool IsNoContext(byte[] contextFingerprint) => ReferenceEquals(contextFingerprint, NoContext);
+
     /// <summary>Canonical encodings up to this size are hashed from the stack; longer ones from a pooled buffer.</summary>
     private const int StackEncodingLimit = 1024;
 

@@ -20,8 +20,14 @@ internal sealed partial class SemanticCache
     /// <summary>The exact-id cache (tests read its bound).</summary>
     internal ExactIdCache ExactIds => _exactIds;
 
+    /// <summary>(Tenant, scope) pairs whose partition key is kept; a bound like the scope fingerprints'.</summary>
+    internal const int PartitionKeyCacheCapacity = 4_096;
+
+    private readonly PartitionKeyCache _partitionKeys = new(PartitionKeyCacheCapacity);
+
     /// <summary>Everything derived from a request's scope, context and prompt.</summary>
     private readonly record struct RequestKeys(
+        PartitionKeyCache PartitionKeys,
         TenantState? Tenant,
         string TenantName,
         byte[] ScopeFingerprint,
@@ -30,10 +36,10 @@ internal sealed partial class SemanticCache
         UInt128 ExactCacheKey)
     {
         /// <summary>
-        /// The partition, hashed when asked for: an exact hit never needs it, and a SHA-256 is a
-        /// good part of what an exact hit costs.
+        /// The partition, found when asked for: an exact hit never needs it. Single-turn requests find
+        /// it by (tenant, scope) in a bounded cache; others hash it (a SHA-256).
         /// </summary>
-        public UInt128 PartitionKey => ScopeKeys.PartitionKey(TenantName, ScopeFingerprint, ContextFingerprint);
+        public UInt128 PartitionKey => PartitionKeys.Get(TenantName, ScopeFingerprint, ContextFingerprint);
 
         /// <summary>
         /// The store's exact key (SHA-256), hashed when asked for: an exact hit found through the
@@ -55,7 +61,7 @@ internal sealed partial class SemanticCache
         }
 
         var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
-        return new RequestKeys(state, tenant, scopeFp, contextFp, normalized, cacheKey);
+        return new RequestKeys(_partitionKeys, state, tenant, scopeFp, contextFp, normalized, cacheKey);
     }
 
     /// <summary>A store made <paramref name="id"/> the entry of the request's exact key (called after the store's write).</summary>
