@@ -12,7 +12,12 @@ namespace SemCache.Engine;
 /// <remarks>
 /// Never trusted on its own: the engine serves an id found here only when the entry is still live in
 /// memory and its stored tenant, scope, context and prompt match the request (the same checks as a
-/// store read), so a stale slot or even a hash collision costs the slower path, never a wrong answer.
+/// store read), so a slot of a removed entry or even a hash collision costs the slower path, never
+/// another prompt's answer. A store sets the slot right after its write, before it removes the entry it
+/// replaced; a read only fills a slot that does not hold its key (compare-and-swap). The one way to an
+/// older answer of the same prompt is a read that found the replaced id, lost its slot to another key
+/// and filled it back after the store, and then only while the replaced entry's removal has not
+/// completed (it is removed right after the write; if that removal fails, the store call fails too).
 /// Direct-mapped and lock-free: each slot holds one immutable pair, replaced whole, so a reader sees an
 /// old or a new pair and never half of one. Bounded by construction: <c>capacity</c> slots, whatever
 /// the traffic; a new key takes its slot from whichever key held it.
