@@ -229,6 +229,9 @@ public static class SemCacheServer
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>Concurrent HTTP/2 streams (calls) one connection may carry.</summary>
+    internal const int Http2MaxStreamsPerConnection = 512;
+
     private static void ConfigureKestrel(WebHostBuilderContext context, KestrelServerOptions kestrel)
     {
         var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServerOptions>>().Value;
@@ -243,6 +246,13 @@ public static class SemCacheServer
         }
 
         kestrel.AddServerHeader = false;
+
+        // Many small unary calls multiplexed over a few long-lived HTTP/2 connections (the .NET client
+        // opens one per channel): let a connection carry more concurrent calls than Kestrel's default
+        // 100 streams, so clients beyond that queue in the server, not behind a SETTINGS limit. The flow
+        // control windows stay at Kestrel's defaults (1 MB per connection, 768 KB per stream): a
+        // lookup is a few KB, and larger windows only raise what one connection may make the server buffer.
+        kestrel.Limits.Http2.MaxStreamsPerConnection = Http2MaxStreamsPerConnection;
         kestrel.Listen(address, options.GrpcPort, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;

@@ -92,8 +92,7 @@ internal sealed partial class CostLedger : IDisposable
 
     public void RecordLookup(string tenant, string? feature, string model, CacheLookupResult result)
     {
-        var key = KeyFor(tenant, feature, model);
-        var line = LineOf(key);
+        var (key, line) = Resolve(tenant, feature, model);
         Interlocked.Increment(ref line.Lookups);
         long tokens = 0;
         double saved = 0;
@@ -124,8 +123,7 @@ internal sealed partial class CostLedger : IDisposable
 
     public void RecordStore(string tenant, string? feature, string model, CacheUsage? usage, TimeSpan? callDuration)
     {
-        var key = KeyFor(tenant, feature, model);
-        var line = LineOf(key);
+        var (key, line) = Resolve(tenant, feature, model);
         Interlocked.Increment(ref line.Stores);
         if (callDuration is { Ticks: > 0 } d)
         {
@@ -160,6 +158,40 @@ internal sealed partial class CostLedger : IDisposable
     }
 
     public void Dispose() => _meter.Dispose();
+
+    /// <summary>
+    /// The line of (tenant, feature, model). Traffic on one thread mostly repeats one combination, so the
+    /// last one each thread resolved is remembered and compared by content (three ordinal compares of
+    /// short strings) before the line map is asked (a hash of three strings and one or two lookups).
+    /// Lines are never removed, so a remembered line never goes stale.
+    /// </summary>
+    private (LineKey Key, Line Line) Resolve(string tenant, string? feature, string model)
+    {
+        feature ??= string.Empty;
+        if (t_last is { } last && ReferenceEquals(last.Ledger, this) && last.Matches(tenant, feature, model))
+        {
+            return (last.Key, last.Line);
+        }
+
+        var key = KeyFor(tenant, feature, model);
+        var line = LineOf(key);
+        t_last = new LastLine(this, tenant, feature, model, key, line);
+        return (key, line);
+    }
+
+    /// <summary>
+    /// The line this thread resolved last (one small object per thread; it keeps its ledger reachable
+    /// until the thread records for another one).
+    /// </summary>
+    [ThreadStatic]
+    private static LastLine? t_last;
+
+    private sealed record LastLine(CostLedger Ledger, string Tenant, string Feature, string Model, LineKey Key, Line Line)
+    {
+        public bool Matches(string tenant, string feature, string model) =>
+            string.Equals(Tenant, tenant, StringComparison.Ordinal) && string.Equals(Model, model, StringComparison.Ordinal)
+            && string.Equals(Feature, feature, StringComparison.Ordinal);
+    }
 
     private LineKey KeyFor(string tenant, string? feature, string model)
     {

@@ -22,6 +22,9 @@ internal static class ScopeKeys
     /// </summary>
     private static readonly byte[] NoContext = new byte[HashSize];
 
+    /// <summary>True for the shared context fingerprint of single-turn requests.</summary>
+    public static bool IsNoContext(byte[] contextFingerprint) => ReferenceEquals(contextFingerprint, NoContext);
+
     /// <summary>Canonical encodings up to this size are hashed from the stack; longer ones from a pooled buffer.</summary>
     private const int StackEncodingLimit = 1024;
 
@@ -123,25 +126,55 @@ internal static class ScopeKeys
     /// </summary>
     public static Hash256 ExactHash(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt)
     {
-        var length = 1 + StrLength(tenant) + BytesLength(scopeFingerprint) + BytesLength(contextFingerprint) + StrLength(normalizedPrompt);
+        var length = ExactEncodingLength(tenant, scopeFingerprint, contextFingerprint, normalizedPrompt);
         byte[]? rented = null;
         var buffer = length <= StackEncodingLimit ? stackalloc byte[StackEncodingLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
         try
         {
-            var w = new SpanWriter(buffer);
-            w.Tag('e');
-            w.Str(tenant);
-            w.Bytes(scopeFingerprint);
-            w.Bytes(contextFingerprint);
-            w.Str(normalizedPrompt);
+            var written = EncodeExact(buffer, tenant, scopeFingerprint, contextFingerprint, normalizedPrompt);
             Span<byte> h = stackalloc byte[HashSize];
-            SHA256.HashData(w.Written, h);
+            SHA256.HashData(buffer[..written], h);
             return Hash256.From(h);
         }
         finally
         {
             if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
         }
+    }
+
+    /// <summary>
+    /// The <paramref name="cache"/>'s key for the same canonical bytes as <see cref="ExactHash"/>: a
+    /// seeded XXH3-128 instead of a SHA-256, so that finding a recently seen exact key costs no
+    /// cryptographic hash (the cache's answers are checked against the stored entry, see <see cref="ExactIdCache"/>).
+    /// </summary>
+    public static UInt128 ExactCacheKey(ExactIdCache cache, string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt)
+    {
+        var length = ExactEncodingLength(tenant, scopeFingerprint, contextFingerprint, normalizedPrompt);
+        byte[]? rented = null;
+        var buffer = length <= StackEncodingLimit ? stackalloc byte[StackEncodingLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            return cache.KeyOf(buffer[..EncodeExact(buffer, tenant, scopeFingerprint, contextFingerprint, normalizedPrompt)]);
+        }
+        finally
+        {
+            if (rented is not null) { ArrayPool<byte>.Shared.Return(rented); }
+        }
+    }
+
+    private static int ExactEncodingLength(string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt) =>
+        1 + StrLength(tenant) + BytesLength(scopeFingerprint) + BytesLength(contextFingerprint) + StrLength(normalizedPrompt);
+
+    /// <summary>The exact key's canonical encoding into <paramref name="buffer"/> (sized by <see cref="ExactEncodingLength"/>); returns its length.</summary>
+    private static int EncodeExact(Span<byte> buffer, string tenant, byte[] scopeFingerprint, byte[] contextFingerprint, string normalizedPrompt)
+    {
+        var w = new SpanWriter(buffer);
+        w.Tag('e');
+        w.Str(tenant);
+        w.Bytes(scopeFingerprint);
+        w.Bytes(contextFingerprint);
+        w.Str(normalizedPrompt);
+        return w.Written.Length;
     }
 
     private static int StrLength(string s) => sizeof(int) + Encoding.UTF8.GetByteCount(s);

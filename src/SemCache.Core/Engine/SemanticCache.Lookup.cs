@@ -9,20 +9,43 @@ namespace SemCache.Engine;
 
 internal sealed partial class SemanticCache
 {
+    /// <summary>
+    /// Exact keys whose entry was recently stored or served, each with that entry's id (a fixed bound,
+    /// not per entry: 64 Ki slots of one small pair each, a few MB when all are used).
+    /// </summary>
+    internal const int ExactIdCacheCapacity = 65_536;
+
+    private readonly ExactIdCache _exactIds = new(ExactIdCacheCapacity);
+
+    /// <summary>The exact-id cache (tests read its bound).</summary>
+    internal ExactIdCache ExactIds => _exactIds;
+
+    /// <summary>(Tenant, scope) pairs whose partition key is kept; a bound like the scope fingerprints'.</summary>
+    internal const int PartitionKeyCacheCapacity = 4_096;
+
+    private readonly PartitionKeyCache _partitionKeys = new(PartitionKeyCacheCapacity);
+
     /// <summary>Everything derived from a request's scope, context and prompt.</summary>
     private readonly record struct RequestKeys(
+        PartitionKeyCache PartitionKeys,
         TenantState? Tenant,
         string TenantName,
         byte[] ScopeFingerprint,
         byte[] ContextFingerprint,
         string? NormalizedPrompt,
-        Hash256? ExactKey)
+        UInt128 ExactCacheKey)
     {
         /// <summary>
-        /// The partition, hashed when asked for: an exact hit never needs it, and a SHA-256 is a
-        /// good part of what an exact hit costs.
+        /// The partition, found when asked for: an exact hit never needs it. Single-turn requests find
+        /// it by (tenant, scope) in a bounded cache; others hash it (a SHA-256).
         /// </summary>
-        public UInt128 PartitionKey => ScopeKeys.PartitionKey(TenantName, ScopeFingerprint, ContextFingerprint);
+        public UInt128 PartitionKey => PartitionKeys.Get(TenantName, ScopeFingerprint, ContextFingerprint);
+
+        /// <summary>
+        /// The store's exact key (SHA-256), hashed when asked for: an exact hit found through the
+        /// exact-id cache never needs it. Null without a prompt.
+        /// </summary>
+        public Hash256? ExactKey => NormalizedPrompt is null ? null : ScopeKeys.ExactHash(TenantName, ScopeFingerprint, ContextFingerprint, NormalizedPrompt);
     }
 
     private RequestKeys ComputeKeys(string tenant, CacheScope scope, IReadOnlyList<ConversationTurn>? context, string? prompt, bool createTenant)
@@ -30,15 +53,21 @@ internal sealed partial class SemanticCache
         var scopeFp = _scopeFingerprints.Get(scope);
         var contextFp = ScopeKeys.ContextFingerprint(context, _options.ContextWindow);
         string? normalized = null;
-        Hash256? exact = null;
+        UInt128 cacheKey = default;
         if (prompt is not null)
         {
             normalized = ScopeKeys.NormalizePrompt(prompt);
-            exact = ScopeKeys.ExactHash(tenant, scopeFp, contextFp, normalized);
+            cacheKey = ScopeKeys.ExactCacheKey(_exactIds, tenant, scopeFp, contextFp, normalized);
         }
 
         var state = createTenant ? TenantFor(tenant) : _tenants.GetValueOrDefault(tenant);
-        return new RequestKeys(state, tenant, scopeFp, contextFp, normalized, exact);
+        return new RequestKeys(_partitionKeys, state, tenant, scopeFp, contextFp, normalized, cacheKey);
+    }
+
+    /// <summary>A store made <paramref name="id"/> the entry of the request's exact key (called after the store's write).</summary>
+    private void RememberExact(RequestKeys keys, long id)
+    {
+        if (keys.NormalizedPrompt is not null) { _exactIds.Set(keys.ExactCacheKey, id); }
     }
 
     private void ValidateLookup(CacheLookupRequest request)
@@ -110,11 +139,28 @@ internal sealed partial class SemanticCache
 
     private CacheLookupResult? TryExact(CacheLookupRequest request, RequestKeys keys, long now)
     {
-        if (keys.ExactKey is not { } exactKey || keys.Tenant is null || keys.NormalizedPrompt is null) { return null; }
+        if (keys.Tenant is null || keys.NormalizedPrompt is null) { return null; }
+
+        // A recently seen key: its id without the SHA-256 and the store's exact-key read. Served only
+        // through the same checks as below; anything that fails them takes the full path.
+        if (_exactIds.TryGet(keys.ExactCacheKey, out var cached) && TryServeExact(cached, request, keys, now, out var fast))
+        {
+            return fast;
+        }
+
         Span<byte> key = stackalloc byte[ScopeKeys.HashSize];
-        exactKey.CopyTo(key);
+        keys.ExactKey!.Value.CopyTo(key);
         if (!_store.TryGetExact(key, out var id)) { return null; }
-        if (!_entries.TryGetValue(id, out var meta) || !Servable(meta, request, now)) { return null; }
+        if (!TryServeExact(id, request, keys, now, out var result)) { return null; }
+        _exactIds.Fill(keys.ExactCacheKey, id);
+        return result;
+    }
+
+    /// <summary>Serves entry <paramref name="id"/> as the exact hit of the request, when it is live, servable and the very same prompt in the same scope.</summary>
+    private bool TryServeExact(long id, CacheLookupRequest request, RequestKeys keys, long now, out CacheLookupResult? result)
+    {
+        result = null;
+        if (!_entries.TryGetValue(id, out var meta) || !Servable(meta, request, now)) { return false; }
 
         // The hash matched; the stored tenant, scope, context and prompt must match too, so a
         // collision can never serve another prompt's answer. Compared inside the store's read
@@ -123,11 +169,12 @@ internal sealed partial class SemanticCache
         {
             case ServeRead.Missing:
                 Unreadable(meta);
-                return null;
+                return false;
             case ServeRead.Rejected:
-                return null;
+                return false;
             default:
-                return Hit(CacheHitKind.Exact, meta, response, earlier, 1f, ExactReasons, now);
+                result = Hit(CacheHitKind.Exact, meta, response, earlier, 1f, ExactReasons, now);
+                return true;
         }
     }
 

@@ -94,6 +94,7 @@ internal sealed partial class SemanticCache
             replaced = _store.TryGetExact(exactKey, out var previous) ? previous : 0;
             await _store.PutAsync(record, CancellationToken.None);
             Apply(record, tenant, analysis);
+            RememberExact(keys, id);
             if (replaced != 0) { await RemoveAsync([replaced], RemovalReason.Replaced, CancellationToken.None); }
         }
         finally

@@ -58,6 +58,15 @@ internal sealed class ApiKeyStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Verified secrets kept (a bound: only secrets that verified get in, and when this many are held
+    /// the next one clears the map). Settable for tests.
+    /// </summary>
+    internal int VerifiedCacheCapacity { get; set; } = MaxVerifiedCacheSize;
+
+    /// <summary>Verified secrets held now (tests).</summary>
+    internal int VerifiedCount => _verified.Count;
+
     /// <summary>Where the keys are kept.</summary>
     public string FilePath => _path;
 
@@ -105,7 +114,7 @@ internal sealed class ApiKeyStore : IDisposable
             }
 
             identity = new ApiKeyIdentity(record.Id, record.Tenant, record.Role);
-            if (_verified.Count >= MaxVerifiedCacheSize)
+            if (_verified.Count >= VerifiedCacheCapacity)
             {
                 _verified.Clear();
             }

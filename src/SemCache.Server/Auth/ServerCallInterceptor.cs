@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -13,32 +12,14 @@ namespace SemCache.Server.Auth;
 /// </summary>
 internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLimiting rateLimiting, ServerMetrics metrics, ILogger<ServerCallInterceptor> logger) : Interceptor
 {
-    private static readonly FrozenDictionary<string, ApiKeyRole> RequiredRoles = new Dictionary<string, ApiKeyRole>(StringComparer.Ordinal)
-    {
-        ["/semcache.v1.SemanticCache/Lookup"] = ApiKeyRole.Read,
-        ["/semcache.v1.SemanticCache/LookupBatch"] = ApiKeyRole.Read,
-        ["/semcache.v1.SemanticCache/Stats"] = ApiKeyRole.Read,
-        ["/semcache.v1.SemanticCache/Store"] = ApiKeyRole.Write,
-        ["/semcache.v1.SemanticCache/Invalidate"] = ApiKeyRole.Write,
-        ["/semcache.v1.SemanticCache/Delete"] = ApiKeyRole.Write,
-        ["/semcache.v1.SemanticCache/ReportHit"] = ApiKeyRole.Write,
-        ["/semcache.v1.PrefixCache/RegisterBackend"] = ApiKeyRole.Write,
-        ["/semcache.v1.PrefixCache/RemoveBackend"] = ApiKeyRole.Write,
-        ["/semcache.v1.PrefixCache/StreamKvEvents"] = ApiKeyRole.Write,
-        ["/semcache.v1.PrefixCache/PrefixMatch"] = ApiKeyRole.Read,
-        ["/semcache.v1.PrefixCache/ExplainPrefix"] = ApiKeyRole.Read,
-        ["/semcache.v1.PrefixCache/ReportUsage"] = ApiKeyRole.Write,
-        ["/semcache.v1.KeyAdmin/CreateKey"] = ApiKeyRole.Admin,
-        ["/semcache.v1.KeyAdmin/RevokeKey"] = ApiKeyRole.Admin,
-        ["/semcache.v1.KeyAdmin/ListKeys"] = ApiKeyRole.Admin,
-    }.ToFrozenDictionary(StringComparer.Ordinal);
-
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request,
         ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (!context.Method.StartsWith("/semcache.", StringComparison.Ordinal))
+        // One lookup of the method per call: its role and its metric tags come from the number.
+        var method = MethodIndex.Of(context.Method);
+        if (method == MethodIndex.Unknown && !context.Method.StartsWith("/semcache.", StringComparison.Ordinal))
         {
             return await continuation(request, context);
         }
@@ -47,7 +28,7 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLi
         var status = StatusCode.OK;
         try
         {
-            Authorize(context, request);
+            Authorize(context, request, method);
             return await continuation(request, context);
         }
         catch (RpcException e)
@@ -82,13 +63,15 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLi
         }
         finally
         {
-            metrics.RecordCall(context.Method, status, Stopwatch.GetElapsedTime(started));
+            metrics.RecordCall(method, status, Stopwatch.GetElapsedTime(started));
         }
     }
 
-    private void Authorize(ServerCallContext context, object request)
+    private void Authorize(ServerCallContext context, object request, int method)
     {
-        var key = ApiKeyHeader.Read(context.RequestHeaders);
+        // The request's own header collection: ServerCallContext.RequestHeaders builds a Metadata copy of
+        // every header on each call just to read this one.
+        var key = ApiKeyHeader.Read(context.GetHttpContext().Request.Headers);
         if (key is null)
         {
             rateLimiting.Charge(null, 1);
@@ -103,11 +86,12 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLi
 
         rateLimiting.Charge(identity.KeyId, GrpcRateLimiting.CostOf(request));
 
-        if (!RequiredRoles.TryGetValue(context.Method, out var required))
+        if (method == MethodIndex.Unknown)
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, "unknown method"));
         }
 
+        var required = MethodIndex.RoleOf(method);
         if (!identity.Role.Allows(required))
         {
             throw new RpcException(new Status(

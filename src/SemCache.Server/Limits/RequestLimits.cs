@@ -30,7 +30,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
         CheckScope(request.Scope, Name(field, "scope"));
         if (request.HasPrompt)
         {
-            Engine(Name(field, "prompt"), () => _validator.Prompt(request.Prompt, required: true));
+            Engine(Name(field, "prompt"), (_validator, request.Prompt), static s => s._validator.Prompt(s.Prompt, required: true));
         }
         else if (request.Vector.Count == 0)
         {
@@ -41,7 +41,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
         CheckContext(request.Context, Name(field, "context"));
         if (request.HasMinSimilarity)
         {
-            Engine(Name(field, "min_similarity"), () => RequestValidator.MinSimilarity(request.MinSimilarity));
+            Engine(Name(field, "min_similarity"), request.MinSimilarity, static m => RequestValidator.MinSimilarity(m));
         }
 
         if (request.MaxAge is { } maxAge)
@@ -138,7 +138,7 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
     {
         if (vector.Count != 0)
         {
-            Engine(field, () => _validator.VectorShape(vector, field));
+            Engine(field, (_validator, vector, field), static s => s._validator.VectorShape(s.vector, s.field));
         }
     }
 
@@ -148,6 +148,22 @@ internal sealed class RequestLimits(IOptions<ServerOptions> serverOptions, IOpti
         try
         {
             check();
+        }
+        catch (ArgumentException e)
+        {
+            throw RichStatus.InvalidArgument(field, RichStatus.MessageOf(e));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Engine(string, Action)"/> with the rule's arguments passed in, for the lookup path: a
+    /// static rule with state allocates nothing, where a closure over the request is an object per call.
+    /// </summary>
+    private static void Engine<TState>(string field, TState state, Action<TState> check)
+    {
+        try
+        {
+            check(state);
         }
         catch (ArgumentException e)
         {
