@@ -121,6 +121,7 @@ internal sealed partial class PartitionGroupGrain
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogMemberFailed(logger, e, Group, "(discovery)");
+            _lastFailure = e;
             return null;
         }
     }

@@ -89,7 +89,12 @@ internal sealed partial class PartitionGroupGrain
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var config = await ConfigurationAsync(forWrite: false, failed).ConfigureAwait(true);
-            if (config is null) { return [.. requests.Select(_ => CacheLookupResult.Miss())]; }
+            if (config is null)
+            {
+                // Nothing stored in this group anywhere: a miss, once the engine has checked the request.
+                await localCopy.ValidateAsync(requests).ConfigureAwait(true);
+                return [.. requests.Select(_ => CacheLookupResult.Miss())];
+            }
             var copy = config.Members[0];
             try
             {
@@ -130,8 +135,8 @@ internal sealed partial class PartitionGroupGrain
             if (config is null || config.Members.Length < Replicas)
             {
                 failed = config;
-                last = new ClusterUnavailableException(
-                    $"only {config?.Members.Length ?? 0} of {Replicas} replicas of group {Group} are reachable; nothing was acknowledged");
+                var message = $"only {config?.Members.Length ?? 0} of {Replicas} replicas of group {Group} are reachable; nothing was acknowledged";
+                last = _lastFailure is null ? new ClusterUnavailableException(message) : new ClusterUnavailableException(message, _lastFailure);
                 continue;
             }
 

@@ -43,6 +43,7 @@ internal sealed partial class PartitionGroupGrain(
     private bool _confirmedEmpty;
     private long _highestEpochSeen;
     private uint _sequence;
+    private Exception? _lastFailure;
 
     private string Group => this.GetPrimaryKeyString();
 

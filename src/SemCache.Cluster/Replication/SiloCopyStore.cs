@@ -87,7 +87,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             InvalidationKind.Scope => CacheInvalidation.ForScope(engineTenant, call.Scope!),
             _ => CacheInvalidation.ForTenant(engineTenant),
         };
-        return await engine.InvalidateAsync(invalidation).ConfigureAwait(false);
+        return await RemoveAsync(invalidation).ConfigureAwait(false);
     }
 
     public async Task<CopyLookupReply> LookupAsync(string group, long epoch, LookupBatchCall call)
@@ -105,6 +105,22 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
         for (var i = 0; i < requests.Length; i++) { requests[i] = call.Requests[i] with { Tenant = engineTenant }; }
         var results = await engine.LookupBatchAsync(requests).ConfigureAwait(false);
         return new CopyLookupReply([.. results]);
+    }
+
+    /// <summary>
+    /// Runs the engine's validation of lookups that no copy can answer (their group holds nothing): the
+    /// engine checks them under a tenant that never holds entries (no real group's engine tenant lacks
+    /// <c>@@g</c>), so an invalid request is refused in an empty group exactly as in a full one.
+    /// </summary>
+    public async Task<CacheLookupResult[]> ValidateAsync(CacheLookupRequest[] requests)
+    {
+        const string nobody = "semcache.cluster.validation";
+        if (requests.Length == 1)
+        {
+            return [await engine.LookupAsync(requests[0] with { Tenant = nobody, Mode = CacheLookupMode.ExactOnly }).ConfigureAwait(false)];
+        }
+
+        return [.. await engine.LookupBatchAsync([.. requests.Select(r => r with { Tenant = nobody, Mode = CacheLookupMode.ExactOnly })]).ConfigureAwait(false)];
     }
 
     public async Task<bool> ReportHitAsync(string group, long epoch, long localId, bool correct)
@@ -133,7 +149,23 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
     private async Task RemoveAllAsync(string group)
     {
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
-        await engine.InvalidateAsync(CacheInvalidation.ForTenant(GroupRouting.EngineTenant(tenant, bucket))).ConfigureAwait(false);
+        await RemoveAsync(CacheInvalidation.ForTenant(GroupRouting.EngineTenant(tenant, bucket))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A removal in the engine. The engine refuses a tenant it holds nothing of; for a copy (which may be
+    /// empty, or emptied by earlier removals) that simply means nothing was removed.
+    /// </summary>
+    private async Task<long> RemoveAsync(CacheInvalidation invalidation)
+    {
+        try
+        {
+            return await engine.InvalidateAsync(invalidation).ConfigureAwait(false);
+        }
+        catch (ArgumentException e) when (e.ParamName == "Tenant" && e.Message.Contains("is not known", StringComparison.Ordinal))
+        {
+            return 0;
+        }
     }
 
     private sealed record CopyState(long Epoch, long JoinedEpoch);
