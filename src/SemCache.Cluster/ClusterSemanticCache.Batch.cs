@@ -43,6 +43,10 @@ internal sealed partial class ClusterSemanticCache
                 // The engine names a position in the group's sub-batch: give the caller's position back.
                 throw Renumber(e, positions);
             }
+            catch (Exception e) when (IsClusterFailure(e, cancellationToken))
+            {
+                foreach (var position in positions) { results[position] = CacheLookupResult.Miss(reasons: UnavailableReason); }
+            }
         })).ConfigureAwait(false);
         return results;
     }

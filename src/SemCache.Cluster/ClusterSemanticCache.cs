@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
 using SemCache.Cluster.Grains;
+using SemCache.Cluster.Replication;
 using SemCache.Cluster.Routing;
 
 namespace SemCache.Cluster;
@@ -15,11 +16,12 @@ namespace SemCache.Cluster;
 internal sealed partial class ClusterSemanticCache(
     IGrainFactory grains,
     IOptions<SemCacheClusterOptions> options,
-    ILocalSiloDetails localSilo,
+    SiloCopyStore localCopy,
     IClusterMembershipService membership) : ISemanticCache
 {
     private readonly SingleFlight<string> _inFlight = new(StringComparer.Ordinal);
-    private readonly string _silo = localSilo.SiloAddress.ToParsableString();
+    // Taking this silo's copy store opens the engine when the API starts, so a bad data directory stops the server at once.
+    private readonly string _silo = localCopy.Silo;
 
     private int Groups => options.Value.GroupsPerTenant;
 
@@ -27,8 +29,17 @@ internal sealed partial class ClusterSemanticCache(
     {
         ArgumentNullException.ThrowIfNull(request);
         var group = Route(request.Tenant, request.Scope, nameof(request.Tenant));
-        var reply = await CallAsync(group, g => g.LookupAsync(new LookupCall(request)), cancellationToken).ConfigureAwait(false);
-        return reply.Result;
+        try
+        {
+            var reply = await CallAsync(group, g => g.LookupAsync(new LookupCall(request)), cancellationToken).ConfigureAwait(false);
+            return reply.Result;
+        }
+        catch (Exception e) when (IsClusterFailure(e, cancellationToken))
+        {
+            // The group's grain is unreachable (its silo just died and it has not re-activated yet): a
+            // miss, so the caller asks the LLM, as when a lookup runs out of time.
+            return CacheLookupResult.Miss(reasons: UnavailableReason);
+        }
     }
 
     public async ValueTask<CacheStoreResult> StoreAsync(CacheStoreRequest request, CancellationToken cancellationToken = default)
@@ -129,6 +140,12 @@ internal sealed partial class ClusterSemanticCache(
             cancellationToken).ConfigureAwait(false);
         return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
     }
+
+    private static readonly string[] UnavailableReason = ["cluster:unavailable"];
+
+    /// <summary>A failure of the cluster rather than of the request: validation errors and the caller's cancellation are not.</summary>
+    private static bool IsClusterFailure(Exception e, CancellationToken cancellationToken) =>
+        e is not ArgumentException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested) && e is not OutOfMemoryException;
 
     /// <summary>The group grain of a request, after the checks routing needs (the engine validates the rest).</summary>
     private string Route(string tenant, CacheScope scope, string tenantField)
