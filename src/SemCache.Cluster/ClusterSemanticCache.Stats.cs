@@ -6,6 +6,8 @@ namespace SemCache.Cluster;
 
 internal sealed partial class ClusterSemanticCache
 {
+    private static readonly TimeSpan SiloAnswerLimit = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// A tenant's stats are the sum over its groups, each read from the group's read copy (so every entry
     /// counts once). The whole cluster's stats (<paramref name="tenant"/> null) are the sum over every
@@ -15,8 +17,18 @@ internal sealed partial class ClusterSemanticCache
     {
         if (tenant is null)
         {
-            var silos = ActiveSilos();
-            var all = await Task.WhenAll(silos.Select(s => grains.GetGrain<ISiloCopyGrain>(s).GetStatsAsync(null).WaitAsync(cancellationToken))).ConfigureAwait(false);
+            // A silo that does not answer (it just died) is left out rather than failing the health probe.
+            var all = await Task.WhenAll(ActiveSilos().Select(async s =>
+            {
+                try
+                {
+                    return await grains.GetGrain<ISiloCopyGrain>(s).GetStatsAsync(null).WaitAsync(SiloAnswerLimit, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsClusterFailure(e, cancellationToken))
+                {
+                    return null;
+                }
+            })).ConfigureAwait(false);
             return Merge(null, all);
         }
 
@@ -33,7 +45,7 @@ internal sealed partial class ClusterSemanticCache
         {
             try
             {
-                return await grains.GetGrain<ISiloCopyGrain>(s).GetViewAsync().WaitAsync(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+                return await grains.GetGrain<ISiloCopyGrain>(s).GetViewAsync().WaitAsync(SiloAnswerLimit, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

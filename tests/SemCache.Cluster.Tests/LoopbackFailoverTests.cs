@@ -15,6 +15,7 @@ public sealed class LoopbackFailoverTests
         using var log = new StringWriter();
         var result = await FailoverRun.RunAsync(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), writers: 2, readers: 3, log, CancellationToken.None);
         var context = result.ToJson() + "\n" + log;
+        Assert.True(result.SilosShown == 3, "the dashboard's cluster view did not list three silos: " + context);
         Assert.True(result.AcknowledgedStores > 0, "nothing was acknowledged: " + context);
         Assert.True(result.Lookups > 0, "nothing was looked up: " + context);
         Assert.True(result.LostAcknowledged == 0, "acknowledged stores were lost: " + context);

@@ -12,6 +12,7 @@ namespace SemCache.ClusterBench;
 /// <param name="Misses">Lookups of acknowledged prompts that missed during the run (allowed while groups re-activate).</param>
 /// <param name="StoreErrors">Stores that failed (not acknowledged, so not checked).</param>
 /// <param name="Killed">Index of the process killed with SIGKILL.</param>
+/// <param name="SilosShown">Silos the dashboard's cluster view listed as reachable before the kill.</param>
 internal sealed record FailoverResult(
     long AcknowledgedStores,
     long LostAcknowledged,
@@ -20,7 +21,8 @@ internal sealed record FailoverResult(
     long Lookups,
     long Misses,
     long StoreErrors,
-    int Killed)
+    int Killed,
+    int SilosShown)
 {
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
     {
@@ -32,6 +34,7 @@ internal sealed record FailoverResult(
         ["misses"] = Misses,
         ["store_errors"] = StoreErrors,
         ["killed_process"] = Killed,
+        ["silos_on_dashboard"] = SilosShown,
     });
 }
 
@@ -50,6 +53,7 @@ internal static class FailoverRun
         await using var cluster = await LoopbackCluster.StartAsync(3, cluster: true, replicas: 2, log, cancellationToken).ConfigureAwait(false);
         var nodes = cluster.Nodes;
         await WarmUpAsync(nodes, cancellationToken).ConfigureAwait(false);
+        var silosShown = await SilosShownAsync(nodes[0], cancellationToken).ConfigureAwait(false);
 
         var acknowledged = new ConcurrentDictionary<int, long>();
         long next = 0, lookups = 0, misses = 0, wrong = 0, lookupErrors = 0, storeErrors = 0;
@@ -131,7 +135,7 @@ internal static class FailoverRun
         await Task.WhenAll(tasks).ConfigureAwait(false);
 
         var (lost, wrongAfter) = await VerifyAsync(nodes.Where(n => n.Alive).ToList(), acknowledged, log, cancellationToken).ConfigureAwait(false);
-        return new FailoverResult(acknowledged.Count, lost, wrong + wrongAfter, lookupErrors, lookups, misses, storeErrors, victim);
+        return new FailoverResult(acknowledged.Count, lost, wrong + wrongAfter, lookupErrors, lookups, misses, storeErrors, victim, silosShown);
     }
 
     /// <summary>Every acknowledged store is asked for through the survivors, retrying misses until its group has re-activated.</summary>
@@ -172,6 +176,14 @@ internal static class FailoverRun
 
         log.WriteLine($"failover: checked {acknowledged.Count} acknowledged stores through {survivors.Count} survivors: {lost} lost, {wrong} wrong");
         return (lost, wrong);
+    }
+
+    /// <summary>How many silos the dashboard's cluster view (<c>/api/cluster</c>) lists as reachable.</summary>
+    private static async Task<int> SilosShownAsync(LoopbackCluster.Node node, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var view = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{node.HttpPort}/api/cluster"), cancellationToken).ConfigureAwait(false))!;
+        return view["silos"]!.AsArray().Count(s => s!["reachable"]!.GetValue<bool>());
     }
 
     // Warm-up prompts get seeds of their own, far from the run's (Random(-1) and Random(1) give the same vector).
