@@ -46,13 +46,20 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             joinedEpoch = epoch;
         }
 
+        // An epoch is taken once per copy: a second coordinator that computed the same epoch (two activations
+        // of the group for a moment while membership changes) is refused here, so it cannot write under it.
+        var taken = false;
         var state = _copies.AddOrUpdate(
             group,
             _ => new CopyState(epoch, joinedEpoch),
-            (_, existing) => existing.Epoch > epoch ? existing : new CopyState(epoch, Math.Min(existing.JoinedEpoch, joinedEpoch)));
-        if (state.Epoch != epoch)
+            (_, existing) =>
+            {
+                taken = existing.Epoch >= epoch;
+                return taken ? existing : new CopyState(epoch, Math.Min(existing.JoinedEpoch, joinedEpoch));
+            });
+        if (taken || state.Epoch != epoch)
         {
-            throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is older");
+            throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is not newer");
         }
 
         return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
