@@ -215,4 +215,47 @@ public sealed class ClusterTests
         Assert.False(results[8].IsHit);
         Assert.False(results[9].IsHit);
     }
+
+    [Fact]
+    public async Task A_store_is_acknowledged_only_once_the_configured_number_of_silos_hold_it()
+    {
+        await using var cluster = await ThreeSiloCluster.StartAsync(replicas: 3);
+        var stored = await cluster.Api(0).StoreAsync(Store("acme", 1));
+        Assert.Equal(3, (await cluster.MembersAsync(1, "acme", Scope)).Distinct().Count());
+
+        // With one silo of three gone, a store cannot reach three replicas: it fails, nothing is acknowledged.
+        var victim = 2;
+        await cluster.KillAsync(victim);
+        var deadline = DateTime.UtcNow + Recovery;
+        while (true)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "stores kept succeeding with two silos and three replicas required");
+            try
+            {
+                await cluster.Api(0).StoreAsync(Store("acme", 2));
+            }
+            catch (ClusterUnavailableException e)
+            {
+                Assert.Contains("of 3 replicas", e.Message, StringComparison.Ordinal);
+                break;
+            }
+            catch (Exception e) when (e is not ArgumentException)
+            {
+                // The dead silo's calls time out before it is declared dead.
+            }
+
+            await Task.Delay(200);
+        }
+
+        // What was acknowledged is still served by the survivors (misses allowed while the group re-activates).
+        var found = await cluster.Api(1).LookupAsync(Lookup("acme", 1));
+        while (!found.IsHit)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the acknowledged entry was not served again");
+            await Task.Delay(200);
+            found = await cluster.Api(1).LookupAsync(Lookup("acme", 1));
+        }
+
+        Assert.Equal(stored.EntryId, found.EntryId);
+    }
 }

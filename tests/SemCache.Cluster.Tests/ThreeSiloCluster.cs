@@ -29,7 +29,7 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
 
     public InProcessTestCluster Cluster { get; }
 
-    public static async Task<ThreeSiloCluster> StartAsync()
+    public static async Task<ThreeSiloCluster> StartAsync(int replicas = 2)
     {
         var builder = new InProcessTestClusterBuilder(3);
         builder.Options.ConfigureFileLogging = false;
@@ -37,7 +37,7 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
         builder.Options.InitializeClientOnDeploy = false;
         var clusterOptions = new SemCacheClusterOptions
         {
-            Replicas = 2,
+            Replicas = replicas,
             GroupsPerTenant = Groups,
             ProbeTimeout = TimeSpan.FromMilliseconds(500),
             MissedProbesLimit = 2,
