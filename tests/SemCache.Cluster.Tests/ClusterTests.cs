@@ -258,4 +258,38 @@ public sealed class ClusterTests
 
         Assert.Equal(stored.EntryId, found.EntryId);
     }
+
+    [Fact]
+    public async Task Get_or_create_fills_a_miss_once_and_the_answer_is_then_served_by_every_silo()
+    {
+        await using var cluster = await ThreeSiloCluster.StartAsync();
+        var calls = 0;
+        ValueTask<CacheFill> Factory(CancellationToken _)
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult(new CacheFill { Response = "filled", Tags = ["t:1"] });
+        }
+
+        var first = await cluster.Api(0).GetOrCreateAsync(Lookup("acme", 42), Factory);
+        Assert.True(first.Created);
+        Assert.True(first.Lookup.EntryId > 0);
+        for (var through = 0; through < 3; through++)
+        {
+            var again = await cluster.Api(through).GetOrCreateAsync(Lookup("acme", 42), Factory);
+            Assert.False(again.Created);
+            Assert.Equal("filled", again.Lookup.Response);
+            Assert.Equal(first.Lookup.EntryId, again.Lookup.EntryId);
+            Assert.Equal(["t:1"], again.Lookup.Tags);
+        }
+
+        Assert.Equal(1, calls);
+
+        // Positive feedback reaches the copy that served the hit; negative feedback removes the entry everywhere.
+        Assert.True(await cluster.Api(1).ReportHitAsync(new CacheHitFeedback("acme", first.Lookup.EntryId, Correct: true)));
+        Assert.True(await cluster.Api(2).ReportHitAsync(new CacheHitFeedback("acme", first.Lookup.EntryId, Correct: false)));
+        for (var through = 0; through < 3; through++)
+        {
+            Assert.False((await cluster.Api(through).LookupAsync(Lookup("acme", 42))).IsHit);
+        }
+    }
 }
