@@ -292,4 +292,26 @@ public sealed class ClusterTests
             Assert.False((await cluster.Api(through).LookupAsync(Lookup("acme", 42))).IsHit);
         }
     }
+
+    [Fact]
+    public async Task A_copy_that_fails_writes_is_replaced_so_its_group_keeps_acknowledging_on_two_healthy_silos()
+    {
+        await using var cluster = await ThreeSiloCluster.StartAsync();
+        var first = await cluster.Api(0).StoreAsync(Store("acme", 1));
+        var members = await cluster.MembersAsync(0, "acme", Scope);
+        var faulty = cluster.IndexOf(members[1]);
+        cluster.Engine(faulty).FailStores = true;
+
+        // The next store fails on the faulty copy, which is replaced; the store is acknowledged on two others.
+        var second = await cluster.Api(1).StoreAsync(Store("acme", 2));
+        var now = await cluster.MembersAsync(0, "acme", Scope);
+        Assert.Equal(2, now.Distinct().Count());
+        Assert.DoesNotContain(members[1], now);
+        Assert.Contains(members[0], now);
+        for (var through = 0; through < 3; through++)
+        {
+            Assert.Equal(first.EntryId, (await cluster.Api(through).LookupAsync(Lookup("acme", 1))).EntryId);
+            Assert.Equal(second.EntryId, (await cluster.Api(through).LookupAsync(Lookup("acme", 2))).EntryId);
+        }
+    }
 }

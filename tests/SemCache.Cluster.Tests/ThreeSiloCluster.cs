@@ -45,12 +45,13 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
         };
         builder.ConfigureSiloHost((_, host) =>
         {
-            host.Services.AddSemanticCache(o =>
+            host.Services.AddSingleton(_ => new SwitchableEngine(SemanticCacheEngine.Open(new SemanticCacheOptions
             {
-                o.Durability = CacheDurability.InMemory;
-                o.Dimensions = Dimensions;
-                o.RequestsBringVectors = true;
-            });
+                Durability = CacheDurability.InMemory,
+                Dimensions = Dimensions,
+                RequestsBringVectors = true,
+            })));
+            host.Services.AddSingleton<IEmbeddedSemanticCache>(sp => sp.GetRequiredService<SwitchableEngine>());
             host.Services.AddOptions<SemCacheClusterOptions>().Configure(o =>
             {
                 o.Replicas = clusterOptions.Replicas;
@@ -74,6 +75,10 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
 
     /// <summary>Kills silo <paramref name="index"/> (numbered as at start) without a graceful shutdown.</summary>
     public Task KillAsync(int index) => Cluster.KillSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]));
+
+    /// <summary>The engine of silo <paramref name="index"/>, whose stores a test can make fail.</summary>
+    public SwitchableEngine Engine(int index) =>
+        Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]).ServiceProvider.GetRequiredService<SwitchableEngine>();
 
     /// <summary>Index of the silo whose address is <paramref name="silo"/> (parsable form), or -1.</summary>
     public int IndexOf(string silo)

@@ -46,6 +46,8 @@ internal sealed partial class PartitionGroupGrain
             .ToList();
         var copies = silos.Select(Copy).ToList();
         var statuses = await Task.WhenAll(copies.Select(c => TryAsync(c.GetStatusAsync(group)))).ConfigureAwait(true);
+        var suspects = _suspects.ToHashSet(StringComparer.Ordinal);
+        _suspects.Clear();
         var holding = copies.Zip(statuses).Where(p => p.Second is { HasCopy: true }).Select(p => (Copy: p.First, Status: p.Second!)).ToList();
         if (holding.Count == 0 && !forWrite) { return null; }
 
@@ -57,7 +59,10 @@ internal sealed partial class PartitionGroupGrain
         // Copies of the newest configuration hold every acknowledged write (each was applied to all of
         // its members before it was acknowledged); older ones may have missed removals: they go.
         var members = new List<(ICopyOps Copy, long Joined)>();
-        foreach (var (copy, status) in holding.Where(h => h.Status.Epoch == newestEpoch))
+        // Never all of them, though: a suspect copy of the newest epoch beats no copy at all.
+        var newest = holding.Where(h => h.Status.Epoch == newestEpoch).ToList();
+        if (newest.All(h => suspects.Contains(h.Copy.Silo))) { suspects.Clear(); }
+        foreach (var (copy, status) in newest.Where(h => !suspects.Contains(h.Copy.Silo)))
         {
             var joined = await TryAsync(copy.JoinAsync(group, epoch, status.JoinedEpoch, fresh: false)).ConfigureAwait(true);
             if (joined is not null) { members.Add((copy, joined.JoinedEpoch)); }
@@ -74,12 +79,12 @@ internal sealed partial class PartitionGroupGrain
         foreach (var candidate in ranked)
         {
             if (members.Count >= Replicas) { break; }
-            if (members.Any(m => m.Copy.Silo == candidate.Silo)) { continue; }
+            if (members.Any(m => m.Copy.Silo == candidate.Silo) || suspects.Contains(candidate.Silo)) { continue; }
             var joined = await TryAsync(candidate.JoinAsync(group, epoch, epoch, fresh: true)).ConfigureAwait(true);
             if (joined is not null) { members.Add((candidate, joined.JoinedEpoch)); }
         }
 
-        foreach (var (copy, _) in holding.Where(h => h.Status.Epoch != newestEpoch))
+        foreach (var (copy, _) in holding.Where(h => h.Status.Epoch != newestEpoch || suspects.Contains(h.Copy.Silo)))
         {
             await TryAsync(DropAsync(copy, group, epoch)).ConfigureAwait(true);
         }

@@ -104,6 +104,7 @@ internal sealed partial class PartitionGroupGrain
             catch (Exception e) when (e is not ArgumentException)
             {
                 LogMemberFailed(logger, e, Group, copy.Silo);
+                if (e is not StaleGroupException) { _suspects.Add(copy.Silo); }
                 failed = config;
             }
         }
@@ -154,7 +155,11 @@ internal sealed partial class PartitionGroupGrain
             {
                 for (var i = 0; i < calls.Length; i++)
                 {
-                    if (calls[i].IsFaulted) { LogMemberFailed(logger, calls[i].Exception!.InnerException ?? e, Group, config.Members[i].Silo); }
+                    if (calls[i].IsFaulted)
+                    {
+                        LogMemberFailed(logger, calls[i].Exception!.InnerException ?? e, Group, config.Members[i].Silo);
+                        if (calls[i].Exception!.InnerException is not StaleGroupException) { _suspects.Add(config.Members[i].Silo); }
+                    }
                 }
 
                 last = e;

@@ -45,6 +45,10 @@ internal sealed partial class PartitionGroupGrain(
     private uint _sequence;
     private Exception? _lastFailure;
 
+    // Silos whose copy failed a write or a read since the last rebuild: the next configuration leaves them out
+    // (a copy that failed a write may lack it; one that keeps failing must not block every write of the group).
+    private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
+
     private string Group => this.GetPrimaryKeyString();
 
     private int Replicas => options.Value.Replicas;
