@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using SemCache.Cluster;
 using SemCache.Server.Auth;
 using SemCache.Server.Dashboard;
 using SemCache.Server.Hosting;
@@ -34,12 +35,31 @@ public static class SemCacheServer
         ["--keys-file"] = ServerOptions.Section + ":KeysFile",
         ["--tls-certificate"] = ServerOptions.Section + ":TlsCertificatePath",
         ["--pricing-file"] = "SemCache:PricingFile",
+        // Cluster mode (issue 17): `semcache serve --cluster --silo-port 11112 --cluster-primary 127.0.0.1:11111`.
+        ["--cluster"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":Enabled",
+        ["--silo-port"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":SiloPort",
+        ["--cluster-primary"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":PrimarySiloEndpoint",
+        ["--cluster-id"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":ClusterId",
+        ["--cluster-replicas"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":Replicas",
+        ["--cluster-advertise"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":AdvertisedAddress",
+        ["--cluster-membership"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":Membership",
+        ["--cluster-redis"] = SemCache.Cluster.SemCacheClusterOptions.Section + ":RedisConnectionString",
     };
 
     private static string? ConfigFile(string[] args)
     {
         var i = Array.IndexOf(args, "--config");
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>A bare <c>--cluster</c> (no value follows) means <c>--cluster true</c>.</summary>
+    private static string[] ClusterFlag(string[] args)
+    {
+        var i = Array.IndexOf(args, "--cluster");
+        if (i < 0 || (i + 1 < args.Length && !args[i + 1].StartsWith('-'))) { return args; }
+        var copy = (string[])args.Clone();
+        copy[i] = "--cluster=true";
+        return copy;
     }
 
     /// <summary>
@@ -61,7 +81,7 @@ public static class SemCacheServer
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
         }
 
-        builder.Configuration.AddCommandLine(args, (IDictionary<string, string>)SwitchMappings);
+        builder.Configuration.AddCommandLine(ClusterFlag(args), (IDictionary<string, string>)SwitchMappings);
         AddServerServices(builder.Services, builder.Configuration);
         builder.WebHost.ConfigureKestrel(ConfigureKestrel);
         return builder;
@@ -113,6 +133,13 @@ public static class SemCacheServer
         {
             var builder = CreateBuilder(args);
             addCache(builder);
+            if (SemCache.Cluster.ClusterHosting.IsEnabled(builder.Configuration))
+            {
+                // This process becomes a silo: the gRPC API forwards to the partition groups' grains and
+                // the engine registered above keeps this silo's copies.
+                builder.AddSemCacheCluster();
+                builder.Services.AddSingleton<DashboardClusterView>();
+            }
             await using var app = Build(builder);
             await app.RunAsync();
             return 0;

@@ -8,7 +8,7 @@ internal static class CacheCommands
 {
     public static Command Serve()
     {
-        var command = new Command("serve", "Runs the SemCache server (same as 'dotnet run --project src/SemCache.Server'); options: --data, --grpc-port, --http-port, --listen, or any SemCache:... configuration key.")
+        var command = new Command("serve", "Runs the SemCache server (same as 'dotnet run --project src/SemCache.Server'); options: --data, --grpc-port, --http-port, --listen, --cluster (with --silo-port, --cluster-primary, --cluster-replicas...), or any SemCache:... configuration key.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };

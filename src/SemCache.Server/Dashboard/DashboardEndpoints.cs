@@ -15,6 +15,7 @@ internal static class DashboardEndpoints
         endpoints.MapGet("/dashboard.css", () => Asset("dashboard.css", "text/css; charset=utf-8"));
         endpoints.MapGet("/api/dashboard", GetDashboardAsync);
         endpoints.MapDashboardCosts();
+        endpoints.MapDashboardCluster();
     }
 
     private static IResult Asset(string name, string contentType)

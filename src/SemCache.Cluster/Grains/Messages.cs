@@ -1,0 +1,82 @@
+using Orleans;
+
+namespace SemCache.Cluster.Grains;
+
+// The engine's request and result records (SemCache.Abstractions) cross silos through Orleans' JSON codec
+// (registered for the SemCache namespace in ClusterHosting). They are wrapped in [Immutable] messages so
+// that a call to a grain on the same silo passes them by reference instead of deep-copying a vector.
+
+/// <summary>A lookup forwarded to a group.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.lookup")]
+internal sealed record LookupCall([property: Id(0)] CacheLookupRequest Request);
+
+/// <summary>Several lookups of one group.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.lookup-batch")]
+internal sealed record LookupBatchCall([property: Id(0)] CacheLookupRequest[] Requests);
+
+/// <summary>A store forwarded to a group.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.store")]
+internal sealed record StoreCall([property: Id(0)] CacheStoreRequest Request);
+
+/// <summary>What a lookup found (engine ids already turned into cluster ids).</summary>
+[GenerateSerializer, Immutable, Alias("semcache.lookup-reply")]
+internal sealed record LookupReply([property: Id(0)] CacheLookupResult Result);
+
+/// <summary>What several lookups found, in request order.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.lookup-batch-reply")]
+internal sealed record LookupBatchReply([property: Id(0)] CacheLookupResult[] Results);
+
+/// <summary>What a copy answered to a lookup: the engine's result plus the silo that served it.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.copy-lookup-reply")]
+internal sealed record CopyLookupReply([property: Id(0)] CacheLookupResult[] Results);
+
+/// <summary>Which kind of removal an invalidation is.</summary>
+[GenerateSerializer, Alias("semcache.invalidation-kind")]
+internal enum InvalidationKind
+{
+    /// <summary>Every entry of the group.</summary>
+    Everything = 0,
+
+    /// <summary>Entries carrying a tag (the hidden id tag for one entry).</summary>
+    Tag = 1,
+
+    /// <summary>Entries of a scope.</summary>
+    Scope = 2,
+}
+
+/// <summary>A removal replicated to every copy of a group.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.invalidate")]
+internal sealed record InvalidateCall(
+    [property: Id(0)] InvalidationKind Kind,
+    [property: Id(1)] string? Tag,
+    [property: Id(2)] CacheScope? Scope);
+
+/// <summary>What one silo holds of a group.</summary>
+/// <param name="Silo">The silo that answered (its parsable address).</param>
+/// <param name="HasCopy">Whether the silo holds a copy of the group at all.</param>
+/// <param name="Epoch">The group configuration the copy belongs to.</param>
+/// <param name="JoinedEpoch">The configuration in which the copy joined: it holds every write since then.</param>
+[GenerateSerializer, Immutable, Alias("semcache.copy-status")]
+internal sealed record CopyStatus(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] bool HasCopy,
+    [property: Id(2)] long Epoch,
+    [property: Id(3)] long JoinedEpoch);
+
+/// <summary>What a copy answered to a store.</summary>
+[GenerateSerializer, Immutable, Alias("semcache.copy-store-reply")]
+internal sealed record CopyStoreReply([property: Id(0)] long LocalId, [property: Id(1)] bool Replaced);
+
+/// <summary>One silo's share of the cluster, for the dashboard.</summary>
+/// <param name="Silo">The silo's parsable address.</param>
+/// <param name="Copies">Group copies this silo holds, by group key, with the epoch they belong to.</param>
+/// <param name="Primaries">Groups whose coordinating grain is active on this silo.</param>
+/// <param name="ForwardedCalls">Calls this silo's API sent to a group grain on another silo.</param>
+/// <param name="LocalCalls">Calls this silo's API served through a group grain on this silo.</param>
+[GenerateSerializer, Immutable, Alias("semcache.silo-view")]
+internal sealed record SiloView(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] Dictionary<string, long> Copies,
+    [property: Id(2)] string[] Primaries,
+    [property: Id(3)] long ForwardedCalls,
+    [property: Id(4)] long LocalCalls);

@@ -1,0 +1,61 @@
+using SemCache.Cluster.Grains;
+
+namespace SemCache.Cluster.Replication;
+
+/// <summary>
+/// What a group coordinator asks of one silo's copy. The copy on the coordinator's own silo is called
+/// directly (<see cref="SiloCopyStore"/>), a copy on another silo through its pinned grain
+/// (<see cref="RemoteCopy"/>): one code path for both, no grain hop for local reads.
+/// </summary>
+internal interface ICopyOps
+{
+    string Silo { get; }
+
+    Task<CopyStatus> GetStatusAsync(string group);
+
+    Task<CopyStatus> JoinAsync(string group, long epoch, long joinedEpoch, bool fresh);
+
+    Task DropAsync(string group, long olderThanEpoch);
+
+    Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call);
+
+    Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call);
+
+    Task<CopyLookupReply> LookupAsync(string group, long epoch, LookupBatchCall call);
+
+    Task<bool> ReportHitAsync(string group, long epoch, long localId, bool correct);
+
+    Task<CacheStats?> GetStatsAsync(string? group);
+}
+
+/// <summary>A copy on another silo, reached through its pinned grain.</summary>
+internal sealed class RemoteCopy(string silo, ISiloCopyGrain grain, ClusterCounters counters) : ICopyOps
+{
+    public string Silo => silo;
+
+    public Task<CopyStatus> GetStatusAsync(string group) => Count(grain.GetStatusAsync(group));
+
+    public Task<CopyStatus> JoinAsync(string group, long epoch, long joinedEpoch, bool fresh) => Count(grain.JoinAsync(group, epoch, joinedEpoch, fresh));
+
+    public Task DropAsync(string group, long olderThanEpoch)
+    {
+        counters.RemoteCopyCall();
+        return grain.DropAsync(group, olderThanEpoch);
+    }
+
+    public Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call) => Count(grain.StoreAsync(group, epoch, call));
+
+    public Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call) => Count(grain.InvalidateAsync(group, epoch, call));
+
+    public Task<CopyLookupReply> LookupAsync(string group, long epoch, LookupBatchCall call) => Count(grain.LookupAsync(group, epoch, call));
+
+    public Task<bool> ReportHitAsync(string group, long epoch, long localId, bool correct) => Count(grain.ReportHitAsync(group, epoch, localId, correct));
+
+    public Task<CacheStats?> GetStatsAsync(string? group) => Count(grain.GetStatsAsync(group));
+
+    private Task<T> Count<T>(Task<T> call)
+    {
+        counters.RemoteCopyCall();
+        return call;
+    }
+}
