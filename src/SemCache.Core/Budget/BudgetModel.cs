@@ -11,10 +11,13 @@ namespace SemCache.Budget;
 /// </summary>
 internal sealed class BudgetModel
 {
-    /// <summary>Bias, scaled similarity, then one feature per verifier rule (the bits of <c>VetoReasons</c>).</summary>
+    /// <summary>Bias, scaled similarity, scaled gap to the next candidate, then one feature per verifier rule (the bits of <c>VetoReasons</c>).</summary>
     internal const int Rules = 12;
 
-    internal const int Features = 2 + Rules;
+    internal const int Features = 3 + Rules;
+
+    /// <summary>Gaps beyond this tell nothing more (the neighbour is far).</summary>
+    private const double MaxGap = 0.1;
 
     /// <summary>Similarity enters as (s - centre) * scale, so the weights live on a scale near 1.</summary>
     private const double Centre = 0.9;
@@ -25,8 +28,9 @@ internal sealed class BudgetModel
     // similarity rises (+1 per 0.05), and every rule that fires makes it much less likely (-2). The
     // variances are wide, so the first labels move the model and the bound starts uncertain:
     // nothing is served on the prior alone at any useful δ.
-    private const double PriorBias = 1, PriorSlope = 1, PriorRule = -2;
-    private const double PriorBiasVariance = 4, PriorSlopeVariance = 4, PriorRuleVariance = 2;
+    // A gap starts neutral (weight 0, wide): how much a near neighbour matters is learned.
+    private const double PriorBias = 1, PriorSlope = 1, PriorGap = 0, PriorRule = -2;
+    private const double PriorBiasVariance = 4, PriorSlopeVariance = 4, PriorGapVariance = 4, PriorRuleVariance = 2;
 
     /// <summary>Prior variance of an entry's offset.</summary>
     internal const double EntryPriorVariance = 1;
@@ -40,12 +44,14 @@ internal sealed class BudgetModel
     {
         _mean[0] = PriorBias;
         _mean[1] = PriorSlope;
+        _mean[2] = PriorGap;
         _covariance[0] = PriorBiasVariance;
         _covariance[Features + 1] = PriorSlopeVariance;
+        _covariance[(2 * Features) + 2] = PriorGapVariance;
         for (var r = 0; r < Rules; r++)
         {
-            _mean[2 + r] = PriorRule;
-            _covariance[((2 + r) * Features) + 2 + r] = PriorRuleVariance;
+            _mean[3 + r] = PriorRule;
+            _covariance[((3 + r) * Features) + 3 + r] = PriorRuleVariance;
         }
     }
 
@@ -53,21 +59,22 @@ internal sealed class BudgetModel
     public long Labels => Interlocked.Read(ref _labels);
 
     /// <summary>The feature vector of a candidate.</summary>
-    public static void Encode(float similarity, ushort vetoes, Span<double> x)
+    public static void Encode(float similarity, ushort vetoes, float gap, Span<double> x)
     {
         x[0] = 1;
         x[1] = (similarity - Centre) * Scale;
+        x[2] = Math.Clamp(gap, 0, MaxGap) * Scale;
         for (var r = 0; r < Rules; r++)
         {
-            x[2 + r] = (vetoes & (1 << r)) != 0 ? 1 : 0;
+            x[3 + r] = (vetoes & (1 << r)) != 0 ? 1 : 0;
         }
     }
 
     /// <summary>Mean and variance of the tenant's logit for a candidate.</summary>
-    public (double Mean, double Variance) Logit(float similarity, ushort vetoes)
+    public (double Mean, double Variance) Logit(float similarity, ushort vetoes, float gap)
     {
         Span<double> x = stackalloc double[Features];
-        Encode(similarity, vetoes, x);
+        Encode(similarity, vetoes, gap, x);
         lock (_gate)
         {
             return (Dot(_mean, x), Quadratic(x));
@@ -78,9 +85,9 @@ internal sealed class BudgetModel
     /// The estimate of P(correct) and its lower confidence bound for a candidate of an entry
     /// (<paramref name="entry"/> null: no entry offset), <paramref name="z"/> standard deviations below the mean logit.
     /// </summary>
-    public (double Mean, double Lower) Predict(float similarity, ushort vetoes, EntryBudget? entry, double z)
+    public (double Mean, double Lower) Predict(float similarity, ushort vetoes, float gap, EntryBudget? entry, double z)
     {
-        var (mean, variance) = Logit(similarity, vetoes);
+        var (mean, variance) = Logit(similarity, vetoes, gap);
         if (entry is not null)
         {
             var (offset, offsetVariance) = entry.Offset;
@@ -96,7 +103,7 @@ internal sealed class BudgetModel
     {
         Span<double> x = stackalloc double[Features];
         Span<double> sx = stackalloc double[Features];
-        Encode(label.Similarity, label.Vetoes, x);
+        Encode(label.Similarity, label.Vetoes, label.Gap, x);
         var y = label.Correct ? 1.0 : 0.0;
         var offset = entry?.Offset.Mean ?? 0;
         double tenantLogit;

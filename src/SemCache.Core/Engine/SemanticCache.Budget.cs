@@ -95,8 +95,9 @@ internal sealed partial class SemanticCache
             }
 
             var entry = Volatile.Read(ref meta.Budget);
-            var (mean, lower) = ModelOf(tenant).Predict(hit.Similarity, vetoes, entry, BudgetModel.NormalQuantile(budget.Confidence));
-            var label = new BudgetLabel(hit.Similarity, vetoes, Correct: true);
+            var gap = hit.Similarity - (i + 1 < hits.Length ? Math.Max(hits[i + 1].Similarity, budget.MinSimilarity) : budget.MinSimilarity);
+            var (mean, lower) = ModelOf(tenant).Predict(hit.Similarity, vetoes, gap, entry, BudgetModel.NormalQuantile(budget.Confidence));
+            var label = new BudgetLabel(hit.Similarity, vetoes, Correct: true, gap);
             var rival = HasRival(hits[(i + 1)..], hit.Similarity - _options.AmbiguityMargin, hit.Similarity - _options.AmbiguityMargin, record.Response, request, now, ref queryAnalysis);
             if (rival)
             {
@@ -144,7 +145,7 @@ internal sealed partial class SemanticCache
     {
         if (keys.ExactKey is { } exact)
         {
-            Pending.Add(exact.Key128, new PendingLabel(keys.TenantName, candidate.Id, label.Similarity, label.Vetoes));
+            Pending.Add(exact.Key128, new PendingLabel(keys.TenantName, candidate.Id, label.Similarity, label.Vetoes, label.Gap));
         }
 
         return miss;
@@ -167,7 +168,7 @@ internal sealed partial class SemanticCache
 
         var same = await AnswersAgreeAsync(prompt, record.Response, freshAnswer, cancellationToken);
         if (same is not { } correct) { return; }
-        await LearnAsync(meta, new BudgetLabel(pending.Similarity, pending.Vetoes, correct), cancellationToken);
+        await LearnAsync(meta, new BudgetLabel(pending.Similarity, pending.Vetoes, correct, pending.Gap), cancellationToken);
     }
 
     /// <summary>The configured comparison, else normalised text equality, else (when configured) answer-embedding similarity.</summary>

@@ -12,7 +12,7 @@ namespace SemCache.Storage;
 /// i32 tag count, str tags..., [i32 answer count, str earlier answers...], [i32 dims, f32 vector...],
 /// u64 XxHash3 of everything before it</c>, where the bracketed parts are present when their flag is set,
 /// Format 2 is format 1 with one more optional part before the checksum, <c>[i32 label count,
-/// (f32 similarity, u16 vetoes, u8 correct)...]</c> (error-budget labels); a record without labels is
+/// (f32 similarity, u16 vetoes, u8 correct, f32 gap)...]</c> (error-budget labels); a record without labels is
 /// still written as format 1, byte for byte as before, and both formats are read,
 /// and <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
 /// corrupted value detectable, so it is never served.
@@ -27,7 +27,7 @@ internal static class EntryRecordCodec
     private const byte HasVectorFlag = 1;
     private const byte HasEarlierResponsesFlag = 2;
     private const byte HasLabelsFlag = 4;
-    private const int LabelBytes = sizeof(float) + sizeof(ushort) + 1;
+    private const int LabelBytes = sizeof(float) + sizeof(ushort) + 1 + sizeof(float);
     private const int FingerprintBytes = 32;
     private const int ChecksumBytes = sizeof(ulong);
     private const int HeaderBytes = 2 + (6 * sizeof(long)) + 16 + (3 * FingerprintBytes);
@@ -101,6 +101,7 @@ internal static class EntryRecordCodec
                 w.Int32(BitConverter.SingleToInt32Bits(label.Similarity));
                 w.UInt16(label.Vetoes);
                 w.Byte(label.Correct ? (byte)1 : (byte)0);
+                w.Int32(BitConverter.SingleToInt32Bits(label.Gap));
             }
         }
 
@@ -159,7 +160,8 @@ internal static class EntryRecordCodec
             labels[i] = new Budget.BudgetLabel(
                 BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at)),
                 BinaryPrimitives.ReadUInt16LittleEndian(at[sizeof(float)..]),
-                at[sizeof(float) + sizeof(ushort)] != 0);
+                at[sizeof(float) + sizeof(ushort)] != 0,
+                BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at[(sizeof(float) + sizeof(ushort) + 1)..])));
         }
 
         return labels;
@@ -435,7 +437,7 @@ internal ref struct EntryView
     public int Dimensions;
     public ReadOnlySpan<byte> Vector;
 
-    /// <summary>Error-budget labels (format 2), seven bytes each.</summary>
+    /// <summary>Error-budget labels (format 2), eleven bytes each.</summary>
     public int LabelCount;
     public ReadOnlySpan<byte> Labels;
 }
