@@ -106,6 +106,13 @@ internal static class EvalTrafficCommand
                 baseline.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"cosine:{t:0.00}"), t, new VerifierOptions { Enabled = false }, 0f), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
             }
 
+            // SemCache's own static decision (the --config verifier and margin) at the same thresholds.
+            var rules = new List<ReplayResult>();
+            foreach (var t in cosine)
+            {
+                rules.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"rules:{t:0.00}"), t, main.Verifier, main.AmbiguityMargin), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
+            }
+
             var configured = new List<ReplayResult>();
             if (deltas.Length > 0 || configs.Count > 1)
             {
@@ -124,7 +131,7 @@ internal static class EvalTrafficCommand
 
             if (parseResult.GetValue(plot) is { } png && budgetResults.Count > 0)
             {
-                var best = BestStaticAtError(baseline, budgetResults[0].ErrorRate);
+                var best = BestStaticAtError(baseline.Concat(rules), budgetResults[0].ErrorRate);
                 LearningCurvePlot.Write(png.FullName, budgetResults[0], deltas[0], best);
             }
 
@@ -140,7 +147,7 @@ internal static class EvalTrafficCommand
                 if (baseline.Count + configured.Count > 0)
                 {
                     json.WriteStartArray("baselines");
-                    foreach (var r in baseline.Concat(configured))
+                    foreach (var r in baseline.Concat(rules).Concat(configured))
                     {
                         json.WriteStartObject();
                         WriteCounts(json, r);
@@ -166,19 +173,8 @@ internal static class EvalTrafficCommand
                         json.WriteNumber("warmup", r.Warmup);
                         json.WriteNumber("hit_rate_after_warmup", Math.Round(r.HitRateAfterWarmup, 4));
                         json.WriteNumber("error_rate_after_warmup", Math.Round(r.ErrorRateAfterWarmup, 4));
-                        var best = BestStaticAtError(baseline, r.ErrorRate);
-                        if (best is null)
-                        {
-                            json.WriteNull("best_static_at_same_error");
-                            json.WriteNull("hit_ratio_vs_static");
-                        }
-                        else
-                        {
-                            json.WriteString("best_static_at_same_error", best.Name);
-                            json.WriteNumber("static_hits", best.Hits);
-                            json.WriteNumber("static_error_rate", Math.Round(best.ErrorRate, 4));
-                            json.WriteNumber("hit_ratio_vs_static", best.Hits == 0 ? 0 : Math.Round((double)r.Hits / best.Hits, 3));
-                        }
+                        WriteBest(json, "cosine", r, BestStaticAtError(baseline, r.ErrorRate));
+                        WriteBest(json, "rules", r, BestStaticAtError(rules, r.ErrorRate));
 
                         WriteDominated(json, r, baseline);
                         json.WriteStartArray("curve");
@@ -221,6 +217,21 @@ internal static class EvalTrafficCommand
     /// <summary>The plain cosine threshold with the most hits whose error rate is at most <paramref name="errorRate"/>; null when none is.</summary>
     internal static ReplayResult? BestStaticAtError(IEnumerable<ReplayResult> baselines, double errorRate) =>
         baselines.Where(b => b.ErrorRate <= errorRate + 1e-12).MaxBy(static b => b.Hits);
+
+    /// <summary>The static replay of one family with the most hits at no higher error, and the budget's hits over its hits.</summary>
+    private static void WriteBest(Utf8JsonWriter json, string family, ReplayResult budget, ReplayResult? best)
+    {
+        json.WriteStartObject("best_" + family + "_at_same_error");
+        if (best is not null)
+        {
+            json.WriteString("name", best.Name);
+            json.WriteNumber("hits", best.Hits);
+            json.WriteNumber("error_rate", Math.Round(best.ErrorRate, 4));
+            if (best.Hits > 0) { json.WriteNumber("hit_ratio", Math.Round((double)budget.Hits / best.Hits, 3)); }
+        }
+
+        json.WriteEndObject();
+    }
 
     private static void WriteCounts(Utf8JsonWriter json, ReplayResult r)
     {
