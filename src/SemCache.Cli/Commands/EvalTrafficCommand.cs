@@ -29,13 +29,14 @@ internal static class EvalTrafficCommand
         };
         var budgets = new Option<double[]>("--error-budget") { Description = "Replay with this error budget δ (MaxErrorRate, 0 to 1 exclusive); repeatable." };
         var exploration = new Option<double>("--exploration-rate") { Description = "ErrorBudget.ExplorationRate of the budget replays.", DefaultValueFactory = _ => 0.2 };
+        var confidence = new Option<double>("--confidence") { Description = "ErrorBudget.Confidence of the budget replays (0.5 to 0.9999).", DefaultValueFactory = _ => 0.95 };
         var thresholds = new Option<string?>("--thresholds") { Description = "Plain cosine baselines (verifier off, no margin), comma-separated; default with --error-budget: 0.80,0.84,...,0.98." };
         var window = new Option<int>("--window") { Description = "Prompts per learning-curve point.", DefaultValueFactory = _ => 1000 };
         var warmup = new Option<int>("--warmup") { Description = "Prompts after which error_rate_after_warmup is counted.", DefaultValueFactory = _ => 1000 };
         var plot = new Option<FileInfo?>("--plot") { Description = "PNG file: learning curve of the first error budget beside the best static threshold." };
         var command = new Command("eval-traffic", "Replays clustered prompts against an empty cache and measures hit rate and hit precision, with error budgets and static baselines.")
         {
-            prompts, pairsFile, seed, limit, config, budgets, exploration, thresholds, window, warmup, plot,
+            prompts, pairsFile, seed, limit, config, budgets, exploration, confidence, thresholds, window, warmup, plot,
         };
         var embedderOptions = EmbedderCli.AddOptions(command);
         var crossEncoderOptions = CrossEncoderCli.AddOptions(command);
@@ -59,9 +60,10 @@ internal static class EvalTrafficCommand
             var explorationRate = parseResult.GetValue(exploration);
             var windowSize = parseResult.GetValue(window);
             var warmupSize = parseResult.GetValue(warmup);
-            if (!(explorationRate is >= 0 and <= 1) || windowSize < 1 || warmupSize < 0)
+            var bound = parseResult.GetValue(confidence);
+            if (!(explorationRate is >= 0 and <= 1) || !(bound is >= 0.5 and <= 0.9999) || windowSize < 1 || warmupSize < 0)
             {
-                await Console.Error.WriteLineAsync("eval-traffic: --exploration-rate must be from 0 to 1, --window at least 1, --warmup not negative.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("eval-traffic: --exploration-rate must be from 0 to 1, --confidence from 0.5 to 0.9999, --window at least 1, --warmup not negative.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -126,7 +128,7 @@ internal static class EvalTrafficCommand
             var budgetResults = new List<ReplayResult>();
             foreach (var delta in deltas)
             {
-                budgetResults.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"budget:{delta}"), main.SimilarityThreshold, main.Verifier, main.AmbiguityMargin, delta, explorationRate), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
+                budgetResults.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"budget:{delta}"), main.SimilarityThreshold, main.Verifier, main.AmbiguityMargin, delta, explorationRate, bound), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
             }
 
             if (parseResult.GetValue(plot) is { } png && budgetResults.Count > 0)

@@ -12,7 +12,7 @@ namespace SemCache.Cli.Commands;
 /// </summary>
 internal static class LearningCurvePlot
 {
-    private const int Width = 900, Height = 520, Left = 70, Right = 20, Top = 40, Bottom = 60, Scale = 2;
+    private const int Width = 900, Height = 520, Left = 70, Right = 20, Top = 48, Bottom = 60, Scale = 2;
 
     private static readonly (byte R, byte G, byte B) Blue = (31, 119, 180), Red = (214, 39, 40), Gray = (120, 120, 120), Green = (44, 160, 44), Black = (0, 0, 0), Light = (225, 225, 225);
 
@@ -69,11 +69,19 @@ internal static class LearningCurvePlot
             (staticBest is null ? "NO STATIC AT SAME ERROR" : "STATIC " + staticBest.Name.ToUpperInvariant() + " HIT RATE", Gray),
         };
         var lx = Left;
+        var ly = 6;
         foreach (var (text, color) in legend)
         {
-            for (var d = 0; d < 3; d++) { Line(pixels, lx, 16 + d, lx + 18, 16 + d, color); }
-            Text(pixels, lx + 24, 12, text, Black);
-            lx += 24 + (TextWidth(text) * Scale) + 18;
+            var width = 24 + (TextWidth(text) * Scale) + 18;
+            if (lx + width > Width - Right && lx > Left)
+            {
+                lx = Left;
+                ly += 14;
+            }
+
+            for (var d = 0; d < 3; d++) { Line(pixels, lx, ly + 4 + d, lx + 18, ly + 4 + d, color); }
+            Text(pixels, lx + 24, ly, text, Black);
+            lx += width;
         }
 
         File.WriteAllBytes(path, Png(pixels));

@@ -6,7 +6,7 @@ namespace SemCache.Cli.Commands;
 internal sealed record TrafficPrompt(string Prompt, string Cluster);
 
 /// <summary>How one replay decides hits: a static threshold with its verifier and margin, or an error budget δ.</summary>
-internal sealed record ReplaySettings(string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.2);
+internal sealed record ReplaySettings(string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.2, double Confidence = 0.95);
 
 /// <summary>Counts of one window of the stream (the learning curve).</summary>
 internal sealed record CurveWindow(int Prompts, int Hits, int Wrong, int Explorations);
@@ -56,6 +56,7 @@ internal static class TrafficOracle
         };
         options.ErrorBudget.MaxErrorRate = settings.ErrorBudget;
         options.ErrorBudget.ExplorationRate = settings.ExplorationRate;
+        options.ErrorBudget.Confidence = settings.Confidence;
         var curve = new List<CurveWindow>();
         int hits = 0, wrong = 0, explorations = 0, hitsAfter = 0, wrongAfter = 0;
         int wPrompts = 0, wHits = 0, wWrong = 0, wExplore = 0;
