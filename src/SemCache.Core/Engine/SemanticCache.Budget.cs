@@ -22,7 +22,7 @@ internal sealed partial class SemanticCache
 
     private PendingLabels? _pendingLabels;
 
-    private PendingLabels Pending => _pendingLabels ??= new PendingLabels(_options.ErrorBudget.MaxPendingLabels);
+    private PendingLabels Pending => LazyInitializer.EnsureInitialized(ref _pendingLabels, () => new PendingLabels(_options.ErrorBudget.MaxPendingLabels));
 
     /// <summary>Misses waiting for a fresh answer (tests: bounded by MaxPendingLabels).</summary>
     internal int PendingLabelCount => _pendingLabels?.Count ?? 0;
