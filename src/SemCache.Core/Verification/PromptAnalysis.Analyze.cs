@@ -779,18 +779,26 @@ internal sealed partial class PromptAnalysis
 
         private const int QuoteKinds = 11;
 
-        /// <summary>Folded content words (not function words) of the tokens between two text positions, at most 64.</summary>
+        /// <summary>
+        /// Folded content words (not function words) of the tokens between two text positions, at most
+        /// 64. Tokens are in text order: the first is found by binary search and quotes never overlap,
+        /// so all quotes together read each token at most once (a crafted prompt of many quotes stays linear).
+        /// </summary>
         private string[] QuoteWords(int start, int end)
         {
-            var words = new List<string>();
-            foreach (var token in tokens)
+            int lo = 0, hi = tokens.Count;
+            while (lo < hi)
             {
-                if (token.Start >= end || words.Count == 64)
-                {
-                    break;
-                }
+                var mid = (lo + hi) >>> 1;
+                if (tokens[mid].Start < start) { lo = mid + 1; }
+                else { hi = mid; }
+            }
 
-                if (token.Start >= start && token.Folded.Length > 0 && !Lexicon.FunctionWords.Contains(token.Lower))
+            var words = new List<string>();
+            for (var t = lo; t < tokens.Count && tokens[t].Start < end && words.Count < 64; t++)
+            {
+                var token = tokens[t];
+                if (token.Folded.Length > 0 && !Lexicon.FunctionWords.Contains(token.Lower))
                 {
                     words.Add(token.Folded);
                 }
