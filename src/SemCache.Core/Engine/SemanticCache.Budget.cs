@@ -156,9 +156,27 @@ internal sealed partial class SemanticCache
     /// labels that candidate (same answer: it would have been right). Runs after the store's own
     /// stripe is released: persisting the label takes the candidate's stripe.
     /// </summary>
+    /// <remarks>
+    /// The store has succeeded when this runs: a failing comparison (a throwing <see cref="IAnswerEquivalence"/>,
+    /// a failing embedder) or a failing label write is logged and costs only the label, never the store.
+    /// </remarks>
     private async ValueTask LabelFromStoreAsync(RequestKeys keys, string prompt, string freshAnswer, CancellationToken cancellationToken)
     {
         if (_pendingLabels is null || keys.ExactKey is not { } exact || !_pendingLabels.TryTake(exact.Key128, out var pending)) { return; }
+        try
+        {
+            await LabelAsync(keys, pending, prompt, freshAnswer, cancellationToken);
+        }
+#pragma warning disable CA1031 // A label is best effort once the store it follows has succeeded; the failure is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MaintenanceFailed(_logger, e);
+        }
+    }
+
+    private async ValueTask LabelAsync(RequestKeys keys, PendingLabel pending, string prompt, string freshAnswer, CancellationToken cancellationToken)
+    {
         if (!string.Equals(pending.Tenant, keys.TenantName, StringComparison.Ordinal)
             || !_entries.TryGetValue(pending.CandidateId, out var meta) || !ReferenceEquals(meta.Tenant, keys.Tenant)
             || !TryReadRecord(meta, out var record))

@@ -203,6 +203,37 @@ public sealed class ErrorBudgetTests
         Assert.Equal(before + 1, (await cache.GetStatsAsync("t")).BudgetLabels);
     }
 
+    private sealed class FirstWordEquivalence : IAnswerEquivalence
+    {
+        public int Calls;
+
+        public ValueTask<bool?> AreEquivalentAsync(string prompt, string cachedAnswer, string freshAnswer, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            if (freshAnswer == "boom") { throw new InvalidOperationException("the comparison failed"); }
+            return ValueTask.FromResult<bool?>(string.Equals(cachedAnswer.Split(' ')[0], freshAnswer.Split(' ')[0], StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task A_pluggable_answer_equivalence_decides_labels_and_its_failure_costs_the_label_not_the_store()
+    {
+        var equivalence = new FirstWordEquivalence();
+        await using var cache = SemanticCacheEngine.Open(Options(delta: 0.05, configure: b => b.AnswerEquivalence = equivalence));
+        await cache.StoreAsync(Store("t", "the stored question", "Paris is the capital", Near(1, 1)));
+
+        // "Paris, of course" differs as text but agrees by the pluggable rule: a right label.
+        Assert.False((await cache.LookupAsync(Lookup("t", "first rewording", Near(0.96f, 2)))).IsHit);
+        await cache.StoreAsync(Store("t", "first rewording", "Paris of course", Near(0.96f, 2)));
+        Assert.Equal(1, (await cache.GetStatsAsync("t")).BudgetLabels);
+
+        Assert.False((await cache.LookupAsync(Lookup("t", "second rewording", Near(0.96f, 3)))).IsHit);
+        var stored = await cache.StoreAsync(Store("t", "second rewording", "boom", Near(0.96f, 3)));
+        Assert.True(stored.EntryId > 0);
+        Assert.Equal(1, (await cache.GetStatsAsync("t")).BudgetLabels);
+        Assert.Equal(2, equivalence.Calls);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(1.0)]
