@@ -107,6 +107,12 @@ public sealed record CacheStats
     /// <summary>Entries removed by invalidation.</summary>
     public long Invalidations { get; init; }
 
+    /// <summary>Lookups answered as a miss with reason <c>explore</c> by the error budget (see <see cref="ErrorBudgetOptions.ExplorationRate"/>).</summary>
+    public long Explorations { get; init; }
+
+    /// <summary>Labels the error budget recorded (hit feedback and compared answers).</summary>
+    public long BudgetLabels { get; init; }
+
     /// <summary>Input plus output tokens that hits did not have to buy.</summary>
     public long TokensSaved { get; init; }
 

@@ -211,4 +211,7 @@ public sealed class SemanticCacheOptions
 
     /// <summary>When true, prompts and responses may appear in logs. Default false.</summary>
     public bool LogSensitiveData { get; set; }
+
+    /// <summary>The error budget (learned serve decision); off unless <see cref="ErrorBudgetOptions.MaxErrorRate"/> is set.</summary>
+    public ErrorBudgetOptions ErrorBudget { get; } = new();
 }

@@ -25,8 +25,8 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
     /// <summary>
     /// PAWS dev, the first 1,000 pairs (a fixed slice: 451 duplicates, 549 negatives), each pair in
     /// its own scope. The bars are the issue's: at most 10 % of the negatives may hit, at least
-    /// 50 % of the duplicates must. Measured offline on this slice: 7.7 % and 57 % (on all 8,000
-    /// pairs: 8.6 % and 54 %); a plain cosine threshold lets 96 % of these negatives through.
+    /// 50 % of the duplicates must. Measured offline on this slice: 7.1 % and 57.9 % (on all 8,000
+    /// pairs: 8.2 % and 55.1 %; before the near-identical and quoted rules looked at content words, 7.7 % and 57 %, all: 8.3 % and 54.0 %); a plain cosine threshold lets 96 % of these negatives through.
     /// </summary>
     [Fact]
     public async Task Adversarial_paraphrases_rarely_hit_and_half_of_the_duplicates_do()
@@ -68,7 +68,9 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
     /// (benchmarks/data/pooled-ambiguity.py). Measured with the defaults (threshold 0.90, verifier,
     /// ambiguity margin 0.02): recall 54.5 %, wrong entries 0.3 % (without the ambiguity check
     /// 57.4 % and 2.5 %; counting only the rivals that would be served, not nearer ones refused on wording, 1.1 %). The gate is the issue's
-    /// wrong-entry bar, 1 %, with recall at least 50 %: losing either half of the check fails it.
+    /// wrong-entry bar, 1 %, with recall at least 50 %: losing either half of the check fails it; and,
+    /// since the absolute bar is out of MiniLM's reach, recall at least 1.2 times plain cosine's best
+    /// recall at 1 % wrong entries on the same vectors.
     /// </summary>
     [Fact]
     public async Task Rewritten_paraphrases_find_their_original_and_rarely_another()
@@ -110,6 +112,54 @@ public sealed class QualityGateTests(EvalFixture fixture) : IDisposable
         var wrongRate = (double)wrongEntries / pairs.Count;
         Assert.True(recall >= 0.50, $"recall {recall:0.000} < 0.50 (wrong entries {wrongRate:0.000})");
         Assert.True(wrongRate <= 0.01, $"wrong-entry hits {wrongRate:0.000} > 0.01 (recall {recall:0.000})");
+
+        // Judged as a ratio, same file, same run: plain cosine's best recall with at most 1 % wrong
+        // entries, over every threshold (exact nearest original per paraphrase). Measured: cosine
+        // 0.408 (threshold 0.948); the defaults' recall over it is the goal, at least 1.2.
+        var cosine = CosineBestRecallAtOnePercentWrong(pairs, a, b);
+        Assert.True(recall >= 1.2 * cosine, $"recall {recall:0.000} is under 1.2 x plain cosine's best {cosine:0.000} at <= 1 % wrong");
+    }
+
+    private static double CosineBestRecallAtOnePercentWrong(List<(string A, string B, bool Duplicate)> pairs, float[][] a, float[][] b)
+    {
+        var originals = new List<int>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (seen.Add(pairs[i].A)) { originals.Add(i); }
+        }
+
+        var nearest = new List<(float Similarity, bool Own)>(pairs.Count);
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var best = float.MinValue;
+            var at = 0;
+            foreach (var o in originals)
+            {
+                var s = System.Numerics.Tensors.TensorPrimitives.Dot(a[o].AsSpan(), b[i].AsSpan());
+                if (s > best)
+                {
+                    best = s;
+                    at = o;
+                }
+            }
+
+            nearest.Add((best, string.Equals(pairs[at].A, pairs[i].A, StringComparison.Ordinal) || string.Equals(pairs[at].A, pairs[i].B, StringComparison.Ordinal)));
+        }
+
+        // Walk thresholds from the top: hits only grow as it falls; keep the best recall within 1 % wrong.
+        nearest.Sort(static (x, y) => y.Similarity.CompareTo(x.Similarity));
+        int own = 0, wrong = 0;
+        var bestRecall = 0.0;
+        for (var k = 0; k < nearest.Count; k++)
+        {
+            own += nearest[k].Own ? 1 : 0;
+            wrong += nearest[k].Own ? 0 : 1;
+            var tie = k + 1 < nearest.Count && nearest[k + 1].Similarity == nearest[k].Similarity;
+            if (!tie && wrong <= 0.01 * pairs.Count) { bestRecall = Math.Max(bestRecall, (double)own / pairs.Count); }
+        }
+
+        return bestRecall;
     }
 
     /// <summary>

@@ -39,6 +39,9 @@ internal sealed class EntryMeta
     /// </summary>
     public float ThresholdBoost;
 
+    /// <summary>Error-budget state (offset, labels), created on the entry's first label or budget hit; null otherwise.</summary>
+    public Budget.EntryBudget? Budget;
+
     /// <summary>Position in the engine's list of all entries (eviction sampling); guarded by the engine's gate.</summary>
     public int GlobalSlot = -1;
 

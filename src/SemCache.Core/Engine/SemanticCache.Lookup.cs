@@ -255,6 +255,9 @@ internal sealed partial class SemanticCache
                 }
             }
 
+            // With an error budget the learned model decides (SemanticCache.Budget.cs).
+            if (ErrorBudgetFor(request.Tenant, request.Scope) is { } delta) { return DecideWithBudget(request, keys, hits.AsSpan(0, n), now, delta); }
+
             PromptAnalysis? queryAnalysis = null;
             List<string>? vetoes = null;
             var best = n > 0 ? hits[0].Similarity : 0f;

@@ -68,6 +68,8 @@ internal sealed partial class SemanticCache
         Evictions = a.Evictions + b.Evictions,
         Expirations = a.Expirations + b.Expirations,
         Invalidations = a.Invalidations + b.Invalidations,
+        Explorations = a.Explorations + b.Explorations,
+        BudgetLabels = a.BudgetLabels + b.BudgetLabels,
         TokensSaved = a.TokensSaved + b.TokensSaved,
         CostSaved = a.CostSaved + b.CostSaved,
     };
@@ -92,6 +94,8 @@ internal sealed partial class SemanticCache
             Evictions = Interlocked.Read(ref state.Evictions),
             Expirations = Interlocked.Read(ref state.Expirations),
             Invalidations = Interlocked.Read(ref state.Invalidations),
+            Explorations = Interlocked.Read(ref state.Explorations),
+            BudgetLabels = Interlocked.Read(ref state.BudgetLabels),
             TokensSaved = Interlocked.Read(ref state.TokensSaved),
             CostSaved = Interlocked.Read(ref state.CostSavedMicros) / 1_000_000d,
         };
@@ -109,6 +113,7 @@ internal sealed partial class SemanticCache
             return false;
         }
 
+        await LearnFeedbackAsync(meta, feedback.Correct, cancellationToken);
         if (feedback.Correct)
         {
             lock (_gate) { meta.ThresholdBoost = Math.Max(0, meta.ThresholdBoost - CorrectHitRelief); }

@@ -102,6 +102,7 @@ internal sealed partial class SemanticCache
             stripe.Release();
         }
 
+        await LabelFromStoreAsync(keys, prompt, fill.Response, cancellationToken);
         Interlocked.Increment(ref tenant.Stores);
         _telemetry.Stores.Add(1);
         Log.Stored(_logger, id, tenant.Name);
@@ -170,6 +171,7 @@ internal sealed partial class SemanticCache
         }
 
         if (analysis is not null) { _analyses.Set(record.Id, analysis); }
+        if (record.Labels.Count > 0) { RestoreLabels(meta, record.Labels); }
         if (record.Vector is not null)
         {
             var partition = _partitions.Enter(record.PartitionKey, tenant.Name, record.ScopeFingerprint);

@@ -87,5 +87,29 @@ internal sealed class SemanticCacheOptionsValidator : IValidateOptions<SemanticC
         if (o.MaxResponseLength is < 1 or > 64 * 1024 * 1024) { yield return P + nameof(o.MaxResponseLength) + $" must be from 1 to 67,108,864 (was {o.MaxResponseLength})."; }
         if (o.MaxTags is < 0 or > 1024) { yield return P + nameof(o.MaxTags) + $" must be from 0 to 1024 (was {o.MaxTags})."; }
         foreach (var failure in Accounting.AccountingOptions.Failures(o)) { yield return failure; }
+        foreach (var failure in ErrorBudgetFailures(o.ErrorBudget)) { yield return failure; }
+    }
+
+    private static IEnumerable<string> ErrorBudgetFailures(ErrorBudgetOptions b)
+    {
+        const string P = nameof(SemanticCacheOptions) + "." + nameof(SemanticCacheOptions.ErrorBudget) + ".";
+        static bool Rate(double d) => double.IsFinite(d) && d is > 0 and < 1;
+        if (b.MaxErrorRate is { } delta && !Rate(delta)) { yield return P + nameof(b.MaxErrorRate) + $" must be above 0 and below 1 (was {delta})."; }
+        foreach (var (name, d) in b.Tenants)
+        {
+            if (!Rate(d)) { yield return P + nameof(b.Tenants) + $"[{name}] must be above 0 and below 1 (was {d})."; }
+        }
+
+        foreach (var (name, d) in b.Models)
+        {
+            if (!Rate(d)) { yield return P + nameof(b.Models) + $"[{name}] must be above 0 and below 1 (was {d})."; }
+        }
+
+        if (!double.IsFinite(b.ExplorationRate) || b.ExplorationRate is < 0 or > 1) { yield return P + nameof(b.ExplorationRate) + $" must be from 0 to 1 (was {b.ExplorationRate})."; }
+        if (!double.IsFinite(b.Confidence) || b.Confidence is < 0.5 or > 0.9999) { yield return P + nameof(b.Confidence) + $" must be from 0.5 to 0.9999 (was {b.Confidence})."; }
+        if (!float.IsFinite(b.MinSimilarity) || b.MinSimilarity is < 0 or > 1) { yield return P + nameof(b.MinSimilarity) + $" must be from 0 to 1 (was {b.MinSimilarity})."; }
+        if (!float.IsFinite(b.AnswerSimilarity) || b.AnswerSimilarity is < 0 or > 1) { yield return P + nameof(b.AnswerSimilarity) + $" must be from 0 to 1 (was {b.AnswerSimilarity})."; }
+        if (b.MaxLabelsPerEntry is < 1 or > 256) { yield return P + nameof(b.MaxLabelsPerEntry) + $" must be from 1 to 256 (was {b.MaxLabelsPerEntry})."; }
+        if (b.MaxPendingLabels is < 1 or > 1_000_000) { yield return P + nameof(b.MaxPendingLabels) + $" must be from 1 to 1,000,000 (was {b.MaxPendingLabels})."; }
     }
 }

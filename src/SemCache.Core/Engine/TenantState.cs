@@ -27,4 +27,9 @@ internal sealed class TenantState(string name)
     public long Invalidations;
     public long TokensSaved;
     public long CostSavedMicros;
+    public long Explorations;
+    public long BudgetLabels;
+
+    /// <summary>The tenant's error-budget model, created on first use (labels never cross tenants).</summary>
+    public Budget.BudgetModel? BudgetModel;
 }

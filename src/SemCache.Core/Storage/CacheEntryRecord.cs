@@ -50,6 +50,34 @@ internal sealed class CacheEntryRecord
     /// <summary>L2-normalised embedding, or null when the entry is exact-only.</summary>
     public float[]? Vector { get; init; }
 
+    /// <summary>
+    /// Error-budget labels of the entry, oldest first (bounded by <c>ErrorBudgetOptions.MaxLabelsPerEntry</c>):
+    /// kept with the entry so its learned model survives a restart. Empty for most entries.
+    /// </summary>
+    public IReadOnlyList<Budget.BudgetLabel> Labels { get; init; } = [];
+
+    /// <summary>A copy with other labels; every other field is kept, the id included.</summary>
+    public CacheEntryRecord WithLabels(IReadOnlyList<Budget.BudgetLabel> labels) => new()
+    {
+        Id = Id,
+        Tenant = Tenant,
+        ScopeFingerprint = ScopeFingerprint,
+        ContextFingerprint = ContextFingerprint,
+        PartitionKey = PartitionKey,
+        ExactKey = ExactKey,
+        Prompt = Prompt,
+        Response = Response,
+        EarlierResponses = EarlierResponses,
+        Tags = Tags,
+        CreatedUtcTicks = CreatedUtcTicks,
+        ExpiresUtcTicks = ExpiresUtcTicks,
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        Cost = Cost,
+        Vector = Vector,
+        Labels = labels,
+    };
+
     /// <summary>A copy with another vector (re-embedding); every other field is kept, the id included.</summary>
     public CacheEntryRecord WithVector(float[]? vector) => new()
     {
@@ -69,6 +97,7 @@ internal sealed class CacheEntryRecord
         OutputTokens = OutputTokens,
         Cost = Cost,
         Vector = vector,
+        Labels = Labels,
     };
 
     /// <summary>Bytes the entry accounts for in capacity limits.</summary>

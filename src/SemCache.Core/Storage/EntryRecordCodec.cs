@@ -11,14 +11,23 @@ namespace SemCache.Storage;
 /// u128 partition, 32 B scope, 32 B context, 32 B exact key, str tenant, str prompt, str response,
 /// i32 tag count, str tags..., [i32 answer count, str earlier answers...], [i32 dims, f32 vector...],
 /// u64 XxHash3 of everything before it</c>, where the bracketed parts are present when their flag is set,
+/// Format 2 is format 1 with one more optional part before the checksum, <c>[i32 label count,
+/// (f32 similarity, u16 vetoes, u8 correct, f32 gap)...]</c> (error-budget labels); a record without labels is
+/// still written as format 1, byte for byte as before, and both formats are read,
 /// and <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
 /// corrupted value detectable, so it is never served.
 /// </summary>
 internal static class EntryRecordCodec
 {
     public const byte FormatVersion = 1;
+
+    /// <summary>Format of a record that carries error-budget labels.</summary>
+    public const byte LabelledFormatVersion = 2;
+
     private const byte HasVectorFlag = 1;
     private const byte HasEarlierResponsesFlag = 2;
+    private const byte HasLabelsFlag = 4;
+    private const int LabelBytes = sizeof(float) + sizeof(ushort) + 1 + sizeof(float);
     private const int FingerprintBytes = 32;
     private const int ChecksumBytes = sizeof(ulong);
     private const int HeaderBytes = 2 + (6 * sizeof(long)) + 16 + (3 * FingerprintBytes);
@@ -42,6 +51,8 @@ internal static class EntryRecordCodec
 
         if (entry.Vector is { } vector)
             length += sizeof(int) + (vector.Length * (long)sizeof(float));
+        if (entry.Labels.Count > 0)
+            length += sizeof(int) + (entry.Labels.Count * (long)LabelBytes);
         return length > int.MaxValue / 2 ? int.MaxValue / 2 : (int)length;
     }
 
@@ -49,8 +60,9 @@ internal static class EntryRecordCodec
     public static int Encode(CacheEntryRecord entry, Span<byte> destination)
     {
         var w = new SpanWriter(destination);
-        w.Byte(FormatVersion);
-        w.Byte((byte)((entry.Vector is null ? 0 : HasVectorFlag) | (entry.EarlierResponses.Count == 0 ? 0 : HasEarlierResponsesFlag)));
+        var labelled = entry.Labels.Count > 0;
+        w.Byte(labelled ? LabelledFormatVersion : FormatVersion);
+        w.Byte((byte)((entry.Vector is null ? 0 : HasVectorFlag) | (entry.EarlierResponses.Count == 0 ? 0 : HasEarlierResponsesFlag) | (labelled ? HasLabelsFlag : 0)));
         w.Int64(entry.Id);
         w.Int64(entry.CreatedUtcTicks);
         w.Int64(entry.ExpiresUtcTicks);
@@ -79,6 +91,18 @@ internal static class EntryRecordCodec
         {
             w.Int32(vector.Length);
             w.Floats(vector);
+        }
+
+        if (labelled)
+        {
+            w.Int32(entry.Labels.Count);
+            foreach (var label in entry.Labels)
+            {
+                w.Int32(BitConverter.SingleToInt32Bits(label.Similarity));
+                w.UInt16(label.Vetoes);
+                w.Byte(label.Correct ? (byte)1 : (byte)0);
+                w.Int32(BitConverter.SingleToInt32Bits(label.Gap));
+            }
         }
 
         var length = w.Position;
@@ -119,8 +143,28 @@ internal static class EntryRecordCodec
             OutputTokens = v.OutputTokens,
             Cost = v.Cost,
             Vector = vector,
+            Labels = Labels(v),
         };
         return true;
+    }
+
+    /// <summary>The error-budget labels of a parsed value (none: an empty array).</summary>
+    public static Budget.BudgetLabel[] Labels(in EntryView view)
+    {
+        if (view.LabelCount == 0)
+            return [];
+        var labels = new Budget.BudgetLabel[view.LabelCount];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var at = view.Labels[(i * LabelBytes)..];
+            labels[i] = new Budget.BudgetLabel(
+                BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at)),
+                BinaryPrimitives.ReadUInt16LittleEndian(at[sizeof(float)..]),
+                at[sizeof(float) + sizeof(ushort)] != 0,
+                BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at[(sizeof(float) + sizeof(ushort) + 1)..])));
+        }
+
+        return labels;
     }
 
     /// <summary>The earlier responses of a parsed value (none: an empty array, not an allocation).</summary>
@@ -149,10 +193,12 @@ internal static class EntryRecordCodec
             return false;
 
         var r = new SpanReader(body);
-        if (r.Byte() != FormatVersion)
+        var format = r.Byte();
+        if (format is not (FormatVersion or LabelledFormatVersion))
             return false;
         var flags = r.Byte();
-        if ((flags & ~(HasVectorFlag | HasEarlierResponsesFlag)) != 0)
+        var known = format == LabelledFormatVersion ? HasVectorFlag | HasEarlierResponsesFlag | HasLabelsFlag : HasVectorFlag | HasEarlierResponsesFlag;
+        if ((flags & ~known) != 0)
             return false;
         view.Id = r.Int64();
         view.CreatedUtcTicks = r.Int64();
@@ -201,6 +247,15 @@ internal static class EntryRecordCodec
             view.Vector = r.Slice(dims * sizeof(float));
         }
 
+        if ((flags & HasLabelsFlag) != 0)
+        {
+            var labels = r.Int32();
+            if (!r.Ok || labels <= 0 || labels > r.Remaining / LabelBytes)
+                return false;
+            view.LabelCount = labels;
+            view.Labels = r.Slice(labels * LabelBytes);
+        }
+
         return r.Ok && r.Remaining == 0;
     }
 
@@ -212,7 +267,7 @@ internal static class EntryRecordCodec
     /// <summary>Reads the entry id of an encoded value without decoding it (no checksum check).</summary>
     public static bool TryPeekId(ReadOnlySpan<byte> source, out long id)
     {
-        if (source.Length >= 2 + sizeof(long) && source[0] == FormatVersion)
+        if (source.Length >= 2 + sizeof(long) && source[0] is FormatVersion or LabelledFormatVersion)
         {
             id = BinaryPrimitives.ReadInt64LittleEndian(source[2..]);
             return true;
@@ -226,7 +281,7 @@ internal static class EntryRecordCodec
     public static bool TryPeekExactKey(ReadOnlySpan<byte> source, out ReadOnlySpan<byte> exactKey)
     {
         const int offset = 2 + (6 * sizeof(long)) + 16 + (2 * FingerprintBytes);
-        if (source.Length >= offset + FingerprintBytes && source[0] == FormatVersion)
+        if (source.Length >= offset + FingerprintBytes && source[0] is FormatVersion or LabelledFormatVersion)
         {
             exactKey = source.Slice(offset, FingerprintBytes);
             return true;
@@ -248,6 +303,12 @@ internal static class EntryRecordCodec
         {
             BinaryPrimitives.WriteInt32LittleEndian(_buffer[Position..], value);
             Position += sizeof(int);
+        }
+
+        public void UInt16(ushort value)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(_buffer[Position..], value);
+            Position += sizeof(ushort);
         }
 
         public void Int64(long value)
@@ -375,4 +436,8 @@ internal ref struct EntryView
     /// <summary>Vector dimensions, or -1 when the value has no vector.</summary>
     public int Dimensions;
     public ReadOnlySpan<byte> Vector;
+
+    /// <summary>Error-budget labels (format 2), eleven bytes each.</summary>
+    public int LabelCount;
+    public ReadOnlySpan<byte> Labels;
 }

@@ -66,7 +66,7 @@ internal sealed partial class PromptAnalysis
         private readonly HashSet<EntityTerm> _entitySet = new(EntityTermComparer.Instance);
         private readonly List<string> _acronyms = [];
         private readonly HashSet<string> _acronymSet = new(StringComparer.Ordinal);
-        private readonly List<string> _quoted = [];
+        private readonly List<(string Folded, string[] Words)> _quoted = [];
         private readonly List<string> _codes = [];
         private readonly List<string> _versions = [];
         private readonly List<ushort> _antonyms = [];
@@ -95,7 +95,9 @@ internal sealed partial class PromptAnalysis
             analysis.Negations = _negations;
             analysis.Entities = [.. _entities];
             analysis.Acronyms = [.. _acronyms];
-            analysis.Quoted = [.. _quoted.Distinct(StringComparer.Ordinal).Take(MaxQuotes)];
+            var quotes = _quoted.DistinctBy(static q => q.Folded, StringComparer.Ordinal).Take(MaxQuotes).ToArray();
+            analysis.Quoted = [.. quotes.Select(static q => q.Folded)];
+            analysis.QuotedWords = [.. quotes.Select(static q => q.Words)];
             analysis.Codes = [.. _codes.Distinct(StringComparer.Ordinal).Take(MaxCodes)];
             analysis.Versions = [.. _versions.Distinct(StringComparer.Ordinal).Take(MaxCodes)];
             analysis.Antonyms = [.. _antonyms.Distinct().Order()];
@@ -764,7 +766,7 @@ internal sealed partial class PromptAnalysis
                 var folded = Tokenizer.FoldSpan(text.AsSpan(contentStart, end - contentStart));
                 if (folded.Length > 0)
                 {
-                    _quoted.Add(folded);
+                    _quoted.Add((folded, QuoteWords(contentStart, end)));
                     if (open == '`' && close == "`")
                     {
                         _codes.Add(folded);
@@ -776,6 +778,34 @@ internal sealed partial class PromptAnalysis
         }
 
         private const int QuoteKinds = 11;
+
+        /// <summary>
+        /// Folded content words (not function words) of the tokens between two text positions, at most
+        /// 64. Tokens are in text order: the first is found by binary search and quotes never overlap,
+        /// so all quotes together read each token at most once (a crafted prompt of many quotes stays linear).
+        /// </summary>
+        private string[] QuoteWords(int start, int end)
+        {
+            int lo = 0, hi = tokens.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (tokens[mid].Start < start) { lo = mid + 1; }
+                else { hi = mid; }
+            }
+
+            var words = new List<string>();
+            for (var t = lo; t < tokens.Count && tokens[t].Start < end && words.Count < 64; t++)
+            {
+                var token = tokens[t];
+                if (token.Folded.Length > 0 && !Lexicon.FunctionWords.Contains(token.Lower))
+                {
+                    words.Add(token.Folded);
+                }
+            }
+
+            return [.. words];
+        }
 
         /// <summary>Entities are equal when spelled the same with the same acronyms, in the same order.</summary>
         private sealed class EntityTermComparer : IEqualityComparer<EntityTerm>

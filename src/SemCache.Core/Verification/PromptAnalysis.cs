@@ -50,6 +50,12 @@ internal sealed partial class PromptAnalysis
     /// <summary>Folded contents of quoted strings.</summary>
     internal string[] Quoted { get; private set; } = [];
 
+    /// <summary>
+    /// Per quoted string (same order as <see cref="Quoted"/>): its folded content words, function
+    /// words left out, so a reworded quote ("the inner strength" / "inner strength") is still found.
+    /// </summary>
+    internal string[][] QuotedWords { get; private set; } = [];
+
     /// <summary>Folded code identifiers.</summary>
     internal string[] Codes { get; private set; } = [];
 

@@ -53,7 +53,7 @@ internal sealed partial class PromptVerifier
             vetoes |= VetoReasons.Entity;
         }
 
-        if (_options.QuotedStrings && (!AllContained(query.Quoted, candidate) || !AllContained(candidate.Quoted, query)))
+        if (_options.QuotedStrings && (!QuotesFound(query, candidate) || !QuotesFound(candidate, query)))
         {
             vetoes |= VetoReasons.Quoted;
         }
@@ -95,13 +95,17 @@ internal sealed partial class PromptVerifier
 
     /// <summary>
     /// True when the prompts share at least <paramref name="share"/> of their words (Jaccard) and
-    /// neither only adds words to the other: a word added or dropped ("capital of France" /
-    /// "capital of France please") is left to the similarity and the other rules, while words
-    /// changed or moved among the same words are what the similarity cannot see.
+    /// their content words (all but function words: articles, auxiliaries, pronouns, prepositions)
+    /// were changed or moved. A content word only added or dropped ("capital of France" / "capital
+    /// city of France") is left to the similarity and the other rules, and so is a change of
+    /// function words alone around the same content words in the same order ("How do I improve my
+    /// English?" / "How can I improve my English?", "What is" / "What's"): ordinary rewordings of
+    /// questions do exactly that. Content words swapped or substituted among the same words are
+    /// what the similarity cannot see (adversarial paraphrases).
     /// </summary>
     internal static bool IsNearIdentical(PromptAnalysis query, PromptAnalysis candidate, float share)
     {
-        var common = CommonWords(query, candidate);
+        var common = CommonWords(query, candidate, contentOnly: false);
         var left = query.SortedOrderHashes.Length;
         var right = candidate.SortedOrderHashes.Length;
         var union = left + right - common;
@@ -110,11 +114,49 @@ internal sealed partial class PromptVerifier
             return false;
         }
 
-        var pureAddition = left != right && (common == left || common == right);
-        return !pureAddition;
+        var contentCommon = CommonWords(query, candidate, contentOnly: true);
+        var contentLeft = ContentCount(query);
+        var contentRight = ContentCount(candidate);
+        if (contentLeft != contentRight && (contentCommon == contentLeft || contentCommon == contentRight))
+        {
+            return false;
+        }
+
+        return !(contentCommon == contentLeft && contentCommon == contentRight && SameContentOrder(query, candidate));
     }
 
-    private static int CommonWords(PromptAnalysis query, PromptAnalysis candidate)
+    private static bool IsContent(PromptAnalysis analysis, int sortedIndex) =>
+        (analysis.OrderFlags[analysis.SortedOrderPositions[sortedIndex]] & PromptAnalysis.OrderFlag.Function) == 0;
+
+    private static int ContentCount(PromptAnalysis analysis)
+    {
+        var count = 0;
+        foreach (var flag in analysis.OrderFlags)
+        {
+            count += (flag & PromptAnalysis.OrderFlag.Function) == 0 ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    /// <summary>True when both prompts hold their content words in the same order.</summary>
+    private static bool SameContentOrder(PromptAnalysis query, PromptAnalysis candidate)
+    {
+        int i = 0, j = 0;
+        var left = query.OrderHashes;
+        var right = candidate.OrderHashes;
+        while (true)
+        {
+            while (i < left.Length && (query.OrderFlags[i] & PromptAnalysis.OrderFlag.Function) != 0) { i++; }
+            while (j < right.Length && (candidate.OrderFlags[j] & PromptAnalysis.OrderFlag.Function) != 0) { j++; }
+            if (i == left.Length || j == right.Length) { return i == left.Length && j == right.Length; }
+            if (left[i] != right[j]) { return false; }
+            i++;
+            j++;
+        }
+    }
+
+    private static int CommonWords(PromptAnalysis query, PromptAnalysis candidate, bool contentOnly)
     {
         var left = query.SortedOrderHashes;
         var right = candidate.SortedOrderHashes;
@@ -123,7 +165,7 @@ internal sealed partial class PromptVerifier
         {
             if (left[i] == right[j])
             {
-                common++;
+                common += !contentOnly || IsContent(query, i) ? 1 : 0;
                 i++;
                 j++;
             }
@@ -215,6 +257,40 @@ internal sealed partial class PromptVerifier
             if (!found)
             {
                 return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Every quoted string of <paramref name="from"/> is in <paramref name="to"/>: as written (case,
+    /// spacing and punctuation aside), or word by word, each of its content words a whole word of
+    /// <paramref name="to"/>. A quote is what the prompt is about ("translate 'I love you'"), so
+    /// another quote vetoes; the same quote reworded around it, re-punctuated or not quoted at all
+    /// in the other prompt is the same request.
+    /// </summary>
+    private static bool QuotesFound(PromptAnalysis from, PromptAnalysis to)
+    {
+        for (var q = 0; q < from.Quoted.Length; q++)
+        {
+            if (to.ContainsWhole(from.Quoted[q]))
+            {
+                continue;
+            }
+
+            var words = from.QuotedWords[q];
+            if (words.Length == 0)
+            {
+                return false;
+            }
+
+            foreach (var word in words)
+            {
+                if (!to.ContainsWhole(word))
+                {
+                    return false;
+                }
             }
         }
 

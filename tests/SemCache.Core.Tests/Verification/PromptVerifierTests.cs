@@ -181,6 +181,34 @@ public sealed class PromptVerifierTests
         Assert.True(Verify(hotels, homes, similarity: 0.99f).Accepted);
     }
 
+    [Theory]
+    [InlineData("What is the capital of France?", "what's the capital city of France?")]
+    [InlineData("How do I improve my English?", "How can I improve my English?")]
+    [InlineData("How do I delete my Facebook account?", "How can I delete my Facebook account?")]
+    public void Rewordings_that_change_only_function_words_or_add_a_word_are_not_near_identical(string query, string candidate)
+    {
+        // 0.95: below the near-identical bar, where the rule decides.
+        Assert.True(Verify(query, candidate, similarity: 0.95f).Accepted, $"vetoed: {Verify(query, candidate, similarity: 0.95f).Vetoes}");
+        Assert.True(Verify(candidate, query, similarity: 0.95f).Accepted);
+    }
+
+    [Theory]
+    [InlineData("Flights from Boston to Denver on the weekend", "Flights from Denver to Boston on the weekend")]
+    [InlineData("The river flows into the lake near the old mill", "The river flows into the sea near the old mill")]
+    public void Content_words_swapped_or_substituted_among_the_same_words_are_near_identical(string query, string candidate)
+    {
+        Assert.True(Verify(query, candidate, similarity: 0.95f).Has(VetoReasons.NearIdentical));
+        Assert.True(Verify(candidate, query, similarity: 0.95f).Has(VetoReasons.NearIdentical));
+    }
+
+    [Fact]
+    public void A_quote_reworded_or_unquoted_in_the_other_prompt_is_found_word_by_word()
+    {
+        AssertAccepted("Adam Surat (\"Inner Strength\") is a documentary film", "Adam Surat (\"The Inner Strength\") is a documentary film");
+        AssertAccepted("What does \"carpe diem\" mean?", "What is the meaning of carpe diem?");
+        AssertVeto("What does \"carpe diem\" mean?", "What does \"carpe noctem\" mean?", VetoReasons.Quoted);
+    }
+
     [Fact]
     public void Rewritten_prompts_pass_at_an_ordinary_similarity() =>
         Assert.True(Verify("How can I learn to play the guitar quickly?", "What is the fastest way to pick up guitar playing?", similarity: 0.88f).Accepted);
