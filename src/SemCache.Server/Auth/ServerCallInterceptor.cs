@@ -43,6 +43,13 @@ internal sealed partial class ServerCallInterceptor(ApiKeyStore keys, GrpcRateLi
             status = StatusCode.Unavailable;
             throw new RpcException(new Status(StatusCode.Unavailable, "the store is faulted after a failed write (see /healthz and the server log): writes are refused until restart; reads are served"));
         }
+        catch (SemCache.Cluster.ClusterUnavailableException e)
+        {
+            // Too few silos alive to make a write durable on the configured replicas: nothing was
+            // acknowledged, and the same call succeeds once the cluster has recovered.
+            status = StatusCode.Unavailable;
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
         catch (ArgumentException e)
         {
             // The engine's validator names the field in ParamName; it becomes the BadRequest field.
