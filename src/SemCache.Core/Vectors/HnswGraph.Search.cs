@@ -232,8 +232,7 @@ internal sealed unsafe partial class HnswGraph
     private uint Greedy<TBatch>(ref TBatch batch, VectorArena arena, uint current, ref float similarity, int level, uint capacity)
         where TBatch : struct, IBatchSimilarity
     {
-        var ids = stackalloc uint[_maxM0];
-        var sims = stackalloc float[_maxM0];
+        SearchScratch.Current.BatchBuffers(_maxM0, out var ids, out var sims);
         bool changed;
         do
         {
@@ -295,8 +294,7 @@ internal sealed unsafe partial class HnswGraph
         var links0 = arena.Links;
         var linkStride = (nuint)arena.LinkStride;
         var recordBytes = (nuint)arena.LinkStride * sizeof(uint);
-        var ids = stackalloc uint[_maxM0];
-        var sims = stackalloc float[_maxM0];
+        scratch.BatchBuffers(_maxM0, out var ids, out var sims);
         Unsafe.Add(ref marks, entry) = generation;
         frontier.Push(entrySimilarity, entry);
         var lower = float.NegativeInfinity;
