@@ -51,7 +51,7 @@ SCK_API int32_t sck_dot_f32(const float* query, const float* rows, int64_t count
                             int64_t stride, float* out);
 
 /* As sck_dot_f32 with signed int8 elements; exact int32 sums. Elements must lie in [-127, 127]
- * (the AVX-512 VNNI path biases the query by +128 and subtracts 128 * sum(row); -128 would still
+ * (the AVX-512 VNNI path biases the row by +128 and subtracts 128 * sum(query); -128 would still
  * be exact but is reserved so a negated vector stays representable). */
 SCK_API int32_t sck_dot_i8(const int8_t* query, const int8_t* rows, int64_t count, int32_t dims,
                            int64_t stride, int32_t* out);

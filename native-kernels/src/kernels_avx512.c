@@ -78,78 +78,89 @@ SCK_AVX512F void sck_dot_f32_avx512(const float* q, const float* rows, const uin
     }
 }
 
-/* vpdpbusd multiplies unsigned by signed bytes. The query's sign is moved onto the row (a masked
- * 0 - r where q < 0) and |q| is the unsigned operand; with |q|, |r| <= 127 nothing overflows and the
- * int32 sums are exact, equal to the scalar variant's. The query's |q| and sign mask are computed once
- * per 64-byte chunk of the query (hoisted out of the row loop for the common 384-d case). */
+/* vpdpbusd multiplies unsigned by signed bytes. The row is made the unsigned operand by flipping its sign
+ * bit (r ^ 0x80 = r + 128 as an unsigned byte, one xor with the load folded in) and the query is the signed
+ * one: sum((r + 128) * q) = dot + 128 * sum(q), and 128 * sum(q) is subtracted once per row. With |q|, |r| <= 127
+ * nothing overflows and the int32 sums are exact, equal to the scalar variant's. Padding bytes past `dims`
+ * are masked to zero in the query's chunk, so whatever the row holds there contributes nothing.
+ * Four rows share each query chunk and one folded horizontal reduction (as the float32 kernel does). */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) __m128i sck_reduce4_epi32(__m512i a0, __m512i a1, __m512i a2, __m512i a3)
+{
+    __m512i s01 = _mm512_add_epi32(_mm512_shuffle_i32x4(a0, a1, 0x44), _mm512_shuffle_i32x4(a0, a1, 0xEE));
+    __m512i s23 = _mm512_add_epi32(_mm512_shuffle_i32x4(a2, a3, 0x44), _mm512_shuffle_i32x4(a2, a3, 0xEE));
+    __m512i s = _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xDD));
+    s = _mm512_add_epi32(s, _mm512_shuffle_epi32(s, (_MM_PERM_ENUM)0x4E));
+    s = _mm512_add_epi32(s, _mm512_shuffle_epi32(s, (_MM_PERM_ENUM)0xB1));
+    return _mm512_castsi512_si128(_mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), s));
+}
+
 SCK_AVX512VNNI void sck_dot_i8_avx512(const int8_t* q, const int8_t* rows, const uint32_t* ids, int64_t count, int32_t dims, int64_t stride, int32_t* out)
 {
     enum { MAX_CHUNKS = 16 };
     const int32_t chunks = (dims + 63) / 64;
     const int32_t tail = dims & 63;
     const __mmask64 tail_mask = tail == 0 ? ~(__mmask64)0 : (((__mmask64)1 << tail) - 1);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i zero = _mm512_setzero_si512();
     if (chunks > MAX_CHUNKS) {
-        /* Longer than 1024 dims: recompute the query's form per row (still exact, slightly slower). */
+        int32_t qsum = 0;
+        for (int32_t d = 0; d < dims; d++) qsum += q[d];
+        const int32_t bias = 128 * qsum;
+        /* Longer than 1024 dims: reload the query per row (still exact, slightly slower). */
         for (int64_t i = 0; i < count; i++) {
             const int8_t* r = SCK_ROW(rows, ids, i, stride);
-            __m512i acc = _mm512_setzero_si512();
+            __m512i acc = zero;
             for (int32_t c = 0; c < chunks; c++) {
                 __mmask64 m = c == chunks - 1 ? tail_mask : ~(__mmask64)0;
                 __m512i qv = _mm512_maskz_loadu_epi8(m, q + c * 64);
-                __m512i rv = _mm512_maskz_loadu_epi8(m, r + c * 64);
-                __mmask64 neg = _mm512_movepi8_mask(qv);
-                rv = _mm512_mask_sub_epi8(rv, neg, _mm512_setzero_si512(), rv);
-                acc = _mm512_dpbusd_epi32(acc, _mm512_abs_epi8(qv), rv);
+                __m512i rv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r + c * 64), flip);
+                acc = _mm512_dpbusd_epi32(acc, rv, qv);
             }
-            out[i] = _mm512_reduce_add_epi32(acc);
+            out[i] = _mm512_reduce_add_epi32(acc) - bias;
         }
         return;
     }
 
-    __m512i qabs[MAX_CHUNKS];
-    __mmask64 qneg[MAX_CHUNKS];
+    __m512i qv[MAX_CHUNKS];
+    __m512i qsum = zero;
     for (int32_t c = 0; c < chunks; c++) {
-        __mmask64 m = c == chunks - 1 ? tail_mask : ~(__mmask64)0;
-        __m512i qv = _mm512_maskz_loadu_epi8(m, q + c * 64);
-        qabs[c] = _mm512_abs_epi8(qv);
-        qneg[c] = _mm512_movepi8_mask(qv);
+        qv[c] = _mm512_maskz_loadu_epi8(c == chunks - 1 ? tail_mask : ~(__mmask64)0, q + c * 64);
+        qsum = _mm512_dpbusd_epi32(qsum, _mm512_set1_epi8(1), qv[c]); /* sum(q), four bytes per lane */
     }
+    const int32_t bias = 128 * _mm512_reduce_add_epi32(qsum);
+    const int32_t last = chunks - 1;
+    const __m128i bias4 = _mm_set1_epi32(bias);
 
-    const __m512i zero = _mm512_setzero_si512();
     int64_t i = 0;
     for (int64_t p = 0; p < 4; p++) sck_prefetch_row(rows, ids, p, count, dims, stride);
-    /* Two rows at a time: independent accumulator chains hide vpdpbusd's latency. */
-    for (; i + 2 <= count; i += 2) {
-        sck_prefetch_row(rows, ids, i + 4, count, dims, stride);
-        sck_prefetch_row(rows, ids, i + 5, count, dims, stride);
+    for (; i + 4 <= count; i += 4) {
+        for (int64_t p = i + 4; p < i + 8; p++) sck_prefetch_row(rows, ids, p, count, dims, stride);
         const int8_t* r0 = SCK_ROW(rows, ids, i, stride);
         const int8_t* r1 = SCK_ROW(rows, ids, i + 1, stride);
-        __m512i acc0 = zero, acc1 = zero;
-        int32_t c = 0;
-        for (; c < chunks - 1; c++) {
-            __m512i v0 = _mm512_loadu_si512((const void*)(r0 + c * 64));
-            __m512i v1 = _mm512_loadu_si512((const void*)(r1 + c * 64));
-            acc0 = _mm512_dpbusd_epi32(acc0, qabs[c], _mm512_mask_sub_epi8(v0, qneg[c], zero, v0));
-            acc1 = _mm512_dpbusd_epi32(acc1, qabs[c], _mm512_mask_sub_epi8(v1, qneg[c], zero, v1));
+        const int8_t* r2 = SCK_ROW(rows, ids, i + 2, stride);
+        const int8_t* r3 = SCK_ROW(rows, ids, i + 3, stride);
+        __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+        for (int32_t c = 0; c < last; c++) {
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_loadu_si512((const void*)(r0 + c * 64)), flip), qv[c]);
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_xor_si512(_mm512_loadu_si512((const void*)(r1 + c * 64)), flip), qv[c]);
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_xor_si512(_mm512_loadu_si512((const void*)(r2 + c * 64)), flip), qv[c]);
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_xor_si512(_mm512_loadu_si512((const void*)(r3 + c * 64)), flip), qv[c]);
         }
-        __m512i v0 = _mm512_maskz_loadu_epi8(tail_mask, r0 + c * 64);
-        __m512i v1 = _mm512_maskz_loadu_epi8(tail_mask, r1 + c * 64);
-        acc0 = _mm512_dpbusd_epi32(acc0, qabs[c], _mm512_mask_sub_epi8(v0, qneg[c], zero, v0));
-        acc1 = _mm512_dpbusd_epi32(acc1, qabs[c], _mm512_mask_sub_epi8(v1, qneg[c], zero, v1));
-        out[i] = _mm512_reduce_add_epi32(acc0);
-        out[i + 1] = _mm512_reduce_add_epi32(acc1);
+        /* The last chunk is read only to `dims` (masked), so a row never reads past its own bytes. */
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, r0 + last * 64), flip), qv[last]);
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, r1 + last * 64), flip), qv[last]);
+        a2 = _mm512_dpbusd_epi32(a2, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, r2 + last * 64), flip), qv[last]);
+        a3 = _mm512_dpbusd_epi32(a3, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, r3 + last * 64), flip), qv[last]);
+        _mm_storeu_si128((__m128i*)(out + i), _mm_sub_epi32(sck_reduce4_epi32(a0, a1, a2, a3), bias4));
     }
     for (; i < count; i++) {
         const int8_t* r = SCK_ROW(rows, ids, i, stride);
         __m512i acc = zero;
-        int32_t c = 0;
-        for (; c < chunks - 1; c++) {
-            __m512i v = _mm512_loadu_si512((const void*)(r + c * 64));
-            acc = _mm512_dpbusd_epi32(acc, qabs[c], _mm512_mask_sub_epi8(v, qneg[c], zero, v));
+        for (int32_t c = 0; c < last; c++) {
+            acc = _mm512_dpbusd_epi32(acc, _mm512_xor_si512(_mm512_loadu_si512((const void*)(r + c * 64)), flip), qv[c]);
         }
-        __m512i v = _mm512_maskz_loadu_epi8(tail_mask, r + c * 64);
-        acc = _mm512_dpbusd_epi32(acc, qabs[c], _mm512_mask_sub_epi8(v, qneg[c], zero, v));
-        out[i] = _mm512_reduce_add_epi32(acc);
+        acc = _mm512_dpbusd_epi32(acc, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, r + last * 64), flip), qv[last]);
+        out[i] = _mm512_reduce_add_epi32(acc) - bias;
     }
 }
 

@@ -14,6 +14,9 @@ namespace SemCache.Cli.Commands;
 /// </summary>
 internal static class EvalIndexCommand
 {
+    /// <summary>Untimed queries before each ef's timed passes (see the warm-up loop).</summary>
+    private const double WarmUpSeconds = 1.0;
+
     public static Command Create()
     {
         var baseFile = new Option<FileInfo>("--base") { Description = "Vectors to index (.fvecs).", Required = true };
@@ -109,10 +112,14 @@ internal static class EvalIndexCommand
         var hits = new VectorHit[k];
         foreach (var ef in efs)
         {
-            // Warm-up lets tiered compilation settle on the optimised search before the timed pass.
-            for (var q = 0; q < Math.Min(queryCount, 200); q++)
+            // Warm-up lets tiered compilation settle on the optimised search before the timed passes: a fixed 200
+            // queries (a few milliseconds) ended before the tier-1 code was installed (the JIT waits 100 ms after the
+            // last tier-0 compile and compiles in the background), so on a busy machine the first passes timed tier-0
+            // code and one run's QPS varied twofold between repeats. Queries for at least WarmUpSeconds settle it.
+            clock.Restart();
+            for (var q = 0; q < 200 || clock.Elapsed.TotalSeconds < WarmUpSeconds; q++)
             {
-                index.Search(queries.AsSpan(q * dims, dims), hits, ef);
+                index.Search(queries.AsSpan((q % queryCount) * dims, dims), hits, ef);
             }
 
             var found = 0L;

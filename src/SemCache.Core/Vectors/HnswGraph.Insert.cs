@@ -118,16 +118,20 @@ internal sealed unsafe partial class HnswGraph
         {
             var top = (int)(entry >> 32);
             var current = (uint)entry;
+            // Links are built on exact float32 with the managed kernel whatever the encoding and kernels: the graph's
+            // shape does not depend on either.
+            var exact = new ManagedFloat32(v, arena.Vectors, _stride, _stride);
+            var capacity = (uint)arena.Capacity;
             var similarity = Sim(v, arena.Vector(current));
             for (var l = top; l > level; l--)
             {
-                current = Greedy(arena, v, current, ref similarity, l);
+                current = Greedy(ref exact, arena, current, ref similarity, l, capacity);
             }
 
             Span<Candidate> chosen = stackalloc Candidate[_m];
             for (var l = Math.Min(level, top); l >= 0; l--)
             {
-                SearchLayer(arena, v, current, similarity, _efConstruction, l, scratch, skipDeleted: false);
+                SearchLayer(ref exact, arena, current, similarity, _efConstruction, l, scratch, skipDeleted: false, capacity);
                 var found = scratch.Found;
                 var work = scratch.Work;
                 var n = 0;

@@ -105,19 +105,14 @@ internal sealed unsafe partial class HnswGraph
         }
     }
 
-    /// <summary>One row scored as the flat scan scores it: through the native seam when it serves, else the managed kernel.</summary>
+    /// <summary>One row scored as the flat scan scores it: through the scorer seam, one row.</summary>
     private float FlatSimilarity(VectorArena arena, float* paddedQuery, uint id)
     {
-        if (BatchesFloat32)
-        {
-            // The native float32 kernel's sums do not depend on a row's position in a batch (gathered == contiguous),
-            // so one row scored alone equals the same row scored inside a flat scan's chunk.
-            float s;
-            _scorer.DotF32(paddedQuery, arena.Vector(id), 1, _dimensions, _stride, &s);
-            return s;
-        }
-
-        return VectorKernels.Dot(paddedQuery, arena.Vector(id), _stride);
+        // Both kernel families' float32 sums do not depend on a row's position in a batch (gathered == contiguous), so
+        // one row scored alone equals the same row scored inside a flat scan's chunk.
+        float s;
+        _scorer.DotF32(paddedQuery, arena.Vector(id), 1, _dimensions, _stride, &s);
+        return s;
     }
 
     private VectorArena PinForRows() =>

@@ -1,11 +1,24 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using SemCache.Vectors.Native;
+using SemCache.Vectors.Quantization;
 
 namespace SemCache.Vectors;
 
+/// <summary>
+/// Searches: the exact flat scan of an unlinked graph, and one best-first graph search for every encoding and kernel
+/// family. The loop (<see cref="Greedy{TBatch}"/> on the upper levels, <see cref="SearchLayer{TBatch}"/>) is generic over
+/// an <see cref="IBatchSimilarity"/> struct: it gathers each expanded node's unvisited neighbours and scores them as one
+/// batch (one native call per node when the native kernels serve), so float32, int8 and binary share it, and so do
+/// inserts, which search on exact float32.
+/// </summary>
 internal sealed unsafe partial class HnswGraph
 {
+    /// <summary>Rows scored per call in a flat scan: large enough to amortise a call, small enough for the stack.</summary>
+    private const int ScanChunk = 256;
+
     /// <summary>
     /// Searches this generation: the graph once <see cref="IsLinked"/>, an exact scan of every live node before.
     /// Fills <paramref name="results"/> best first and sets <paramref name="count"/>. False when the graph was
@@ -29,17 +42,7 @@ internal sealed unsafe partial class HnswGraph
         var codes = linked ? PinCodes() : null;
         try
         {
-            if (linked)
-            {
-                count = codes is not null || BatchesFloat32
-                    ? SearchBatched(arena, codes, entry, query, results, ef)
-                    : SearchGraph(arena, entry, query, results, ef);
-            }
-            else
-            {
-                count = BatchesFloat32 ? ScanFlatBatched(arena, nodes, query, results) : ScanFlat(arena, nodes, query, results);
-            }
-
+            count = linked ? SearchGraph(arena, codes, entry, query, results, ef) : ScanFlat(arena, nodes, query, results);
             return true;
         }
         finally
@@ -49,46 +52,7 @@ internal sealed unsafe partial class HnswGraph
         }
     }
 
-    /// <summary>Best-first search of the graph; fills <paramref name="results"/> best first and returns how many.</summary>
-    private int SearchGraph(VectorArena arena, long entry, ReadOnlySpan<float> query, Span<VectorHit> results, int ef)
-    {
-        if (results.IsEmpty)
-        {
-            return 0;
-        }
-
-        if (entry < 0 || (uint)entry >= (uint)arena.Capacity)
-        {
-            return 0;
-        }
-
-        var scratch = SearchScratch.Current;
-        var q = scratch.PrepareQuery(query, _stride);
-        var current = (uint)entry;
-        var similarity = Sim(q, arena.Vector(current));
-        for (var level = (int)(entry >> 32); level > 0; level--)
-        {
-            current = Greedy(arena, q, current, ref similarity, level);
-        }
-
-        SearchLayer(arena, q, current, similarity, Math.Max(ef, results.Length), 0, scratch, Volatile.Read(ref _deleted) > 0);
-        var found = scratch.Found;
-        while (found.Count > results.Length)
-        {
-            found.Pop();
-        }
-
-        var count = found.Count;
-        for (var i = count - 1; i >= 0; i--)
-        {
-            var c = found.Pop();
-            results[i] = new VectorHit(arena.Keys[c.Id], c.Similarity);
-        }
-
-        return count;
-    }
-
-    /// <summary>Exact search: scans the first <paramref name="count"/> nodes of the arena, skipping tombstones.</summary>
+    /// <summary>Exact search: scans the first <paramref name="count"/> nodes in chunks of consecutive rows, one scorer call each, skipping tombstones.</summary>
     private int ScanFlat(VectorArena arena, int count, ReadOnlySpan<float> query, Span<VectorHit> results)
     {
         if (results.IsEmpty)
@@ -100,36 +64,153 @@ internal sealed unsafe partial class HnswGraph
         var q = SearchScratch.Current.PrepareQuery(query, _stride);
         var checkDeleted = Volatile.Read(ref _deleted) > 0;
         var deleted = arena.Deleted;
+        var scores = stackalloc float[ScanChunk];
         var found = 0;
         var k = results.Length;
-        for (var id = 0; id < count; id++)
+        for (var first = 0; first < count; first += ScanChunk)
         {
-            if (checkDeleted && deleted[id] != 0)
+            var n = Math.Min(ScanChunk, count - first);
+            _scorer.DotF32(q, arena.Vector((uint)first), n, _dimensions, _stride, scores);
+            for (var j = 0; j < n; j++)
             {
-                continue;
-            }
+                var id = first + j;
+                var s = scores[j];
+                if ((checkDeleted && deleted[id] != 0) || (found == k && !(s > results[k - 1].Similarity)))
+                {
+                    continue;
+                }
 
-            var s = Sim(q, arena.Vector((uint)id));
-            if (found == k && !(s > results[k - 1].Similarity))
-            {
-                continue;
-            }
+                var at = found < k ? found++ : k - 1;
+                while (at > 0 && results[at - 1].Similarity < s)
+                {
+                    results[at] = results[at - 1];
+                    at--;
+                }
 
-            var at = found < k ? found++ : k - 1;
-            while (at > 0 && results[at - 1].Similarity < s)
-            {
-                results[at] = results[at - 1];
-                at--;
+                results[at] = new VectorHit(arena.Keys[id], s);
             }
-
-            results[at] = new VectorHit(arena.Keys[id], s);
         }
 
         return found;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float Sim(float* x, float* y) => VectorKernels.Dot(x, y, _stride);
+    /// <summary>
+    /// Best-first search of the graph: on the codes when the graph has them (then the found set is re-ranked with
+    /// float32), else on float32. Both arenas are pinned by the caller. Fills <paramref name="results"/> best first.
+    /// </summary>
+    private int SearchGraph(VectorArena arena, CodeArena? codes, long entry, ReadOnlySpan<float> query, Span<VectorHit> results, int ef)
+    {
+        var capacity = (uint)(codes is null ? arena.Capacity : Math.Min(arena.Capacity, codes.Capacity));
+        if (results.IsEmpty || entry < 0 || (uint)entry >= capacity)
+        {
+            return 0;
+        }
+
+        var scratch = SearchScratch.Current;
+        var q = scratch.PrepareQuery(query, _stride);
+        ef = Math.Max(ef, results.Length);
+        var skipDeleted = Volatile.Read(ref _deleted) > 0;
+        if (codes is null)
+        {
+            if (_scorer is NativeVectorScorer)
+            {
+                var exact = new Float32Batch(_scorer, q, arena.Vectors, _dimensions, _stride);
+                Traverse(ref exact, arena, entry, ef, scratch, skipDeleted, capacity);
+            }
+            else
+            {
+                var exact = new ManagedFloat32(q, arena.Vectors, _dimensions, _stride);
+                Traverse(ref exact, arena, entry, ef, scratch, skipDeleted, capacity);
+            }
+        }
+        else if (codes.Int8 is { } int8)
+        {
+            var code = EncodedQuery.Buffer(codes.CodeBytes);
+            int8.PrepareQuery(q, (sbyte*)code, out var factor, out var offset);
+            var batch = new Int8Batch(_scorer, (sbyte*)code, (sbyte*)codes.Codes, _dimensions, codes.CodeBytes, factor, offset);
+            Traverse(ref batch, arena, entry, ef, scratch, skipDeleted, capacity);
+        }
+        else
+        {
+            ef *= BinaryOversampling;
+            var binary = codes.Binary!;
+            var code = EncodedQuery.Buffer(codes.CodeBytes);
+            binary.Encode(q, (ulong*)code);
+            var batch = new BinaryBatch(_scorer, binary, (ulong*)code, (ulong*)codes.Codes, binary.Words);
+            Traverse(ref batch, arena, entry, ef, scratch, skipDeleted, capacity);
+        }
+
+        var found = scratch.Found;
+        var n = found.Count;
+        scratch.EnsureWork(n);
+        var work = scratch.Work;
+        for (var i = n - 1; i >= 0; i--)
+        {
+            work[i] = found.Pop();
+        }
+
+        if (codes is not null)
+        {
+            Rerank(arena, q, work.AsSpan(0, n));
+        }
+
+        var count = Math.Min(n, results.Length);
+        for (var i = 0; i < count; i++)
+        {
+            results[i] = new VectorHit(arena.Keys[work[i].Id], work[i].Similarity);
+        }
+
+        return count;
+    }
+
+    /// <summary>Replaces the code-estimated similarities by exact float32 ones, in one gathered call, and sorts best first.</summary>
+    private void Rerank(VectorArena arena, float* q, Span<Candidate> candidates)
+    {
+        // ef is at most 4096, times the binary oversampling: large lists rent instead of using the stack.
+        var n = candidates.Length;
+        uint[]? rentedIds = null;
+        float[]? rentedScores = null;
+        var ids = n <= 512 ? stackalloc uint[n] : (rentedIds = ArrayPool<uint>.Shared.Rent(n)).AsSpan(0, n);
+        var exact = n <= 512 ? stackalloc float[n] : (rentedScores = ArrayPool<float>.Shared.Rent(n)).AsSpan(0, n);
+        for (var i = 0; i < n; i++)
+        {
+            ids[i] = candidates[i].Id;
+        }
+
+        fixed (uint* pIds = ids)
+        fixed (float* pExact = exact)
+        {
+            _scorer.DotF32(q, arena.Vectors, pIds, n, _dimensions, _stride, pExact);
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            candidates[i].Similarity = exact[i];
+        }
+
+        if (rentedIds is not null)
+        {
+            ArrayPool<uint>.Shared.Return(rentedIds);
+            ArrayPool<float>.Shared.Return(rentedScores!);
+        }
+
+        candidates.Sort(default(BestFirst));
+    }
+
+    /// <summary>Greedy descent of the upper levels (ef = 1), then the ef-wide search of level 0; leaves the result in Found.</summary>
+    private void Traverse<TBatch>(ref TBatch batch, VectorArena arena, long entry, int ef, SearchScratch scratch, bool skipDeleted, uint capacity)
+        where TBatch : struct, IBatchSimilarity
+    {
+        var current = (uint)entry;
+        float similarity;
+        batch.Score(&current, 1, &similarity);
+        for (var level = (int)(entry >> 32); level > 0; level--)
+        {
+            current = Greedy(ref batch, arena, current, ref similarity, level, capacity);
+        }
+
+        SearchLayer(ref batch, arena, current, similarity, ef, 0, scratch, skipDeleted, capacity);
+    }
 
     /// <summary>The link record (count, then ids) of a node at a level; empty when the node does not reach it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -147,10 +228,11 @@ internal sealed unsafe partial class HnswGraph
             : default;
     }
 
-    /// <summary>Greedy descent on one upper level (ef = 1).</summary>
-    private uint Greedy(VectorArena arena, float* q, uint current, ref float similarity, int level)
+    /// <summary>Greedy descent on one level (ef = 1, no visited marks): moves to the best neighbour while one improves.</summary>
+    private uint Greedy<TBatch>(ref TBatch batch, VectorArena arena, uint current, ref float similarity, int level, uint capacity)
+        where TBatch : struct, IBatchSimilarity
     {
-        var capacity = (uint)arena.Capacity;
+        SearchScratch.Current.BatchBuffers(_maxM0, out var ids, out var sims);
         bool changed;
         do
         {
@@ -161,20 +243,30 @@ internal sealed unsafe partial class HnswGraph
                 break;
             }
 
-            var n = Math.Min((int)Volatile.Read(ref record[0]), record.Length - 1);
-            for (var j = 1; j <= n; j++)
+            var links = Math.Min((int)Volatile.Read(ref record[0]), Math.Min(record.Length - 1, _maxM0));
+            var m = 0;
+            for (var j = 1; j <= links; j++)
             {
                 var id = record[j];
-                if (id >= capacity)
+                if (id < capacity)
                 {
-                    continue;
+                    batch.Prefetch(id);
+                    ids[m++] = id;
                 }
+            }
 
-                var s = Sim(q, arena.Vector(id));
-                if (s > similarity)
+            if (m == 0)
+            {
+                break;
+            }
+
+            batch.Score(ids, m, sims);
+            for (var j = 0; j < m; j++)
+            {
+                if (sims[j] > similarity)
                 {
-                    similarity = s;
-                    current = id;
+                    similarity = sims[j];
+                    current = ids[j];
                     changed = true;
                 }
             }
@@ -186,124 +278,23 @@ internal sealed unsafe partial class HnswGraph
 
     /// <summary>
     /// Best-first search of one level from one entry node, leaving up to <paramref name="ef"/> nodes in
-    /// <see cref="SearchScratch.Found"/> (worst on top). Tombstones are traversed but, when
-    /// <paramref name="skipDeleted"/>, never enter the result set.
+    /// <see cref="SearchScratch.Found"/> (worst on top). Each expanded node's unvisited neighbours are scored as one
+    /// batch. Tombstones are traversed but, when <paramref name="skipDeleted"/>, never enter the result set.
     /// </summary>
-    private void SearchLayer(VectorArena arena, float* q, uint entry, float entrySimilarity, int ef, int level, SearchScratch scratch, bool skipDeleted)
+    private void SearchLayer<TBatch>(ref TBatch batch, VectorArena arena, uint entry, float entrySimilarity, int ef, int level, SearchScratch scratch, bool skipDeleted, uint capacity)
+        where TBatch : struct, IBatchSimilarity
     {
-        if (level == 0)
-        {
-            SearchLevel0(arena, q, entry, entrySimilarity, ef, scratch, skipDeleted);
-            return;
-        }
-
         var frontier = scratch.Frontier;
         var found = scratch.Found;
         frontier.Clear();
         found.Clear();
-        var capacity = (uint)arena.Capacity;
         var visited = scratch.BeginVisit(arena.Capacity, out var generation);
         ref var marks = ref MemoryMarshal.GetArrayDataReference(visited);
         ref var deleted = ref MemoryMarshal.GetArrayDataReference(arena.Deleted);
-        Unsafe.Add(ref marks, entry) = generation;
-        frontier.Push(entrySimilarity, entry);
-        var lower = float.NegativeInfinity;
-        if (!skipDeleted || Unsafe.Add(ref deleted, entry) == 0)
-        {
-            found.Push(entrySimilarity, entry);
-            lower = entrySimilarity;
-        }
-
-        while (frontier.Count > 0)
-        {
-            var best = frontier.Top;
-            if (best.Similarity < lower && (found.Count >= ef || !skipDeleted))
-            {
-                break;
-            }
-
-            frontier.Pop();
-
-            // Upper records live in managed arrays: pin the one being read while a pointer walks it.
-            // (Level 0 went to SearchLevel0 above, so every record here is an upper one.)
-            var upper = arena.Upper[best.Id];
-            fixed (uint* upperBase = upper)
-            {
-                var offset = (level - 1) * _upperRecord;
-                if (upperBase is null || offset + _upperRecord > upper!.Length)
-                {
-                    continue;
-                }
-
-                var links = upperBase + offset;
-                var n = Math.Min((int)Volatile.Read(ref *links), _upperRecord - 1);
-                links++;
-                if (Sse.IsSupported && n > 0 && links[0] < capacity)
-                {
-                    Sse.Prefetch0(arena.Vector(links[0]));
-                }
-
-                for (var j = 0; j < n; j++)
-                {
-                    var id = links[j];
-                    if (j + 1 < n)
-                    {
-                        var next = links[j + 1];
-                        if (Sse.IsSupported && next < capacity)
-                        {
-                            Sse.Prefetch0(arena.Vector(next));
-                        }
-                    }
-
-                    if (id >= capacity || Unsafe.Add(ref marks, id) == generation)
-                    {
-                        continue;
-                    }
-
-                    Unsafe.Add(ref marks, id) = generation;
-                    var s = Sim(q, arena.Vector(id));
-                    if (found.Count < ef || s > lower)
-                    {
-                        frontier.Push(s, id);
-                        if (!skipDeleted || Unsafe.Add(ref deleted, id) == 0)
-                        {
-                            found.Push(s, id);
-                            if (found.Count > ef)
-                            {
-                                found.Pop();
-                            }
-                        }
-
-                        if (found.Count > 0)
-                        {
-                            lower = found.Top.Similarity;
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="SearchLayer"/> for level 0, the hot loop of every query: link records and vectors are read through
-    /// raw pointers hoisted into locals, and the next neighbour's vector is prefetched while the current one is scored.
-    /// </summary>
-    private void SearchLevel0(VectorArena arena, float* q, uint entry, float entrySimilarity, int ef, SearchScratch scratch, bool skipDeleted)
-    {
-        var frontier = scratch.Frontier;
-        var found = scratch.Found;
-        frontier.Clear();
-        found.Clear();
-        var capacity = (uint)arena.Capacity;
-        var vectors = arena.Vectors;
-        var stride = (nuint)_stride;
         var links0 = arena.Links;
         var linkStride = (nuint)arena.LinkStride;
-        var maxLinks = arena.LinkStride - 1;
-        var dims = _stride;
-        var visited = scratch.BeginVisit(arena.Capacity, out var generation);
-        ref var marks = ref MemoryMarshal.GetArrayDataReference(visited);
-        ref var deleted = ref MemoryMarshal.GetArrayDataReference(arena.Deleted);
+        var recordBytes = (nuint)arena.LinkStride * sizeof(uint);
+        scratch.BatchBuffers(_maxM0, out var ids, out var sims);
         Unsafe.Add(ref marks, entry) = generation;
         frontier.Push(entrySimilarity, entry);
         var lower = float.NegativeInfinity;
@@ -322,35 +313,40 @@ internal sealed unsafe partial class HnswGraph
             }
 
             frontier.Pop();
-            var links = links0 + ((nuint)best.Id * linkStride);
-            var n = Math.Min((int)Volatile.Read(ref *links), maxLinks);
-            links++;
-            if (Sse.IsSupported && n > 0 && links[0] < capacity)
+            int m;
+            if (level == 0)
             {
-                Sse.Prefetch0(vectors + ((nuint)links[0] * stride));
+                var record = links0 + ((nuint)best.Id * linkStride);
+                m = Gather(ref batch, record + 1, Math.Min((int)Volatile.Read(ref *record), _maxM0), capacity, ref marks, generation, ids);
             }
-
-            for (var j = 0; j < n; j++)
+            else
             {
-                var id = links[j];
-                if (Sse.IsSupported && j + 1 < n)
-                {
-                    var next = links[j + 1];
-                    if (next < capacity)
-                    {
-                        Sse.Prefetch0(vectors + ((nuint)next * stride));
-                    }
-                }
-
-                if (id >= capacity || Unsafe.Add(ref marks, id) == generation)
+                // Upper records live in managed arrays: pinned while a pointer walks one.
+                var upper = arena.Upper[best.Id];
+                var offset = (level - 1) * _upperRecord;
+                if (upper is null || offset + _upperRecord > upper.Length)
                 {
                     continue;
                 }
 
-                Unsafe.Add(ref marks, id) = generation;
-                var s = VectorKernels.Dot(q, vectors + ((nuint)id * stride), dims);
+                fixed (uint* record = &upper[offset])
+                {
+                    m = Gather(ref batch, record + 1, Math.Min((int)Volatile.Read(ref *record), _upperRecord - 1), capacity, ref marks, generation, ids);
+                }
+            }
+
+            if (m == 0)
+            {
+                continue;
+            }
+
+            batch.Score(ids, m, sims);
+            for (var j = 0; j < m; j++)
+            {
+                var s = sims[j];
                 if (s > lower || found.Count < ef)
                 {
+                    var id = ids[j];
                     frontier.Push(s, id);
                     if (!skipDeleted || Unsafe.Add(ref deleted, id) == 0)
                     {
@@ -367,6 +363,38 @@ internal sealed unsafe partial class HnswGraph
                     }
                 }
             }
+
+            if (level == 0 && Sse.IsSupported && frontier.Count > 0)
+            {
+                // The link record of the node expanded next starts loading now (hnswlib does the same): it is a fresh
+                // cache miss, since scoring that node read its vector or code, not its links.
+                var next = (byte*)(links0 + ((nuint)frontier.Top.Id * linkStride));
+                Sse.Prefetch0(next);
+                Sse.Prefetch0(next + 64);
+                Sse.Prefetch0(next + recordBytes - 1);
+            }
         }
+    }
+
+    /// <summary>Collects the unvisited ids of a link list (marking them visited) and starts loading their rows; returns how many.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Gather<TBatch>(ref TBatch batch, uint* links, int count, uint capacity, ref ushort marks, ushort generation, uint* ids)
+        where TBatch : struct, IBatchSimilarity
+    {
+        var m = 0;
+        for (var j = 0; j < count; j++)
+        {
+            var id = links[j];
+            if (id >= capacity || Unsafe.Add(ref marks, id) == generation)
+            {
+                continue;
+            }
+
+            Unsafe.Add(ref marks, id) = generation;
+            batch.Prefetch(id);
+            ids[m++] = id;
+        }
+
+        return m;
     }
 }

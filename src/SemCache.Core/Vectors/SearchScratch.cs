@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace SemCache.Vectors;
 
 /// <summary>
@@ -14,6 +17,8 @@ internal sealed unsafe class SearchScratch
     private ushort _generation;
     private float[] _query = [];
     private int _queryOffset;
+    private uint[] _batchIds = [];
+    private float[] _batchSimilarities = [];
 
     public static SearchScratch Current => t_current ??= new SearchScratch();
 
@@ -44,6 +49,24 @@ internal sealed unsafe class SearchScratch
 
         generation = _generation;
         return _visited;
+    }
+
+    /// <summary>
+    /// Pinned buffers for one gathered batch of neighbour ids and their similarities, at least <paramref name="size"/>
+    /// long. Heap memory rather than the searches' own stackalloc: the JIT cannot replace a running method that uses
+    /// stackalloc (on-stack replacement), so a search loop with one was compiled once, fully optimised but without
+    /// profile data, and measured up to 30 % slower than the same loop after tiering (managed float32, eval-index, ef 10).
+    /// </summary>
+    public void BatchBuffers(int size, out uint* ids, out float* similarities)
+    {
+        if (_batchIds.Length < size)
+        {
+            _batchIds = GC.AllocateArray<uint>(size, pinned: true);
+            _batchSimilarities = GC.AllocateArray<float>(size, pinned: true);
+        }
+
+        ids = (uint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_batchIds));
+        similarities = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_batchSimilarities));
     }
 
     public void EnsureWork(int size)

@@ -48,7 +48,7 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
         VectorDirectory = vectorDirectory;
         if (vectorDirectory is null)
         {
-            Vectors = (float*)NativeMemory.AlignedAlloc(VectorBytes, 64);
+            Vectors = (float*)LargeBlocks.Allocate(VectorBytes);
         }
         else
         {
@@ -56,7 +56,7 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
             Vectors = (float*)address;
         }
 
-        Links = (uint*)NativeMemory.AlignedAlloc(LinkBytes, 64);
+        Links = (uint*)LargeBlocks.Allocate(LinkBytes);
         // Zero padding lets kernels read whole strides; zero link counts mean "no links yet". Slots a growth copies
         // into are not cleared first: on a large arena that halves the time writers wait for the copy. A mapped file
         // is sparse and reads as zeros already.
@@ -174,7 +174,7 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
     {
         if (_view is null)
         {
-            NativeMemory.AlignedFree(Vectors);
+            LargeBlocks.Free(Vectors);
         }
         else
         {
@@ -183,7 +183,7 @@ internal sealed unsafe class VectorArena : PinnedMemory, IDisposable
             _map!.Dispose();
         }
 
-        NativeMemory.AlignedFree(Links);
+        LargeBlocks.Free(Links);
         GC.RemoveMemoryPressure((long)(MemoryVectorBytes + LinkBytes));
     }
 

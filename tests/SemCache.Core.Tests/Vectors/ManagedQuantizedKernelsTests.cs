@@ -1,5 +1,6 @@
 using System.Numerics;
 using SemCache.Vectors;
+using SemCache.Vectors.Quantization;
 using Xunit.Abstractions;
 
 namespace SemCache.Tests.Vectors;
@@ -33,6 +34,47 @@ public sealed unsafe class ManagedQuantizedKernelsTests(ITestOutputHelper output
         }
 
         output.WriteLine($"managed int8 path: {VectorKernels.Int8Path}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Int8_query_codes_are_the_scaled_query_rounded_to_nearest_even_and_clamped(int dims)
+    {
+        var random = new Random(dims + 1);
+        const int Rows = 64;
+        var data = Enumerable.Range(0, Rows * dims).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
+        var query = Enumerable.Range(0, dims).Select(_ => (random.NextSingle() * 3) - 1.5f).ToArray();
+        Int8Quantizer quantizer;
+        fixed (float* rows = data)
+        {
+            quantizer = Int8Quantizer.Calibrate(rows, Rows, dims, dims);
+        }
+
+        var code = new sbyte[quantizer.CodeBytes];
+        Array.Fill(code, (sbyte)99); // padding must come back zero
+        float factor;
+        fixed (float* q = query)
+        fixed (sbyte* c = code)
+        {
+            quantizer.PrepareQuery(q, c, out factor, out _);
+        }
+
+        // The plain definition: t = max |q * scale| / 127, code = clamp(round-to-even(q * scale / t)).
+        var scale = quantizer.Scale.ToArray();
+        var max = 0f;
+        for (var i = 0; i < dims; i++)
+        {
+            max = Math.Max(max, Math.Abs(query[i] * scale[i]));
+        }
+
+        Assert.Equal(max / 127f, factor);
+        var inverse = 1f / factor;
+        for (var i = 0; i < dims; i++)
+        {
+            Assert.Equal((sbyte)Math.Clamp(MathF.Round(query[i] * scale[i] * inverse), -127f, 127f), code[i]);
+        }
+
+        Assert.All(code[dims..], b => Assert.Equal(0, b));
     }
 
     [Theory]

@@ -23,7 +23,7 @@ internal sealed unsafe class CodeArena : PinnedMemory, IDisposable
         CodeBytes = encoding == VectorEncoding.Int8 ? int8!.CodeBytes : binary!.Words * sizeof(ulong);
         Capacity = Math.Max(capacity, 16);
         Bytes = (nuint)Capacity * (nuint)CodeBytes;
-        Codes = (byte*)NativeMemory.AlignedAlloc(Bytes, 64);
+        Codes = (byte*)LargeBlocks.Allocate(Bytes);
         NativeMemory.Clear(Codes, Bytes);
         GC.AddMemoryPressure((long)Bytes);
     }
@@ -88,7 +88,7 @@ internal sealed unsafe class CodeArena : PinnedMemory, IDisposable
 
     protected override void Free()
     {
-        NativeMemory.AlignedFree(Codes);
+        LargeBlocks.Free(Codes);
         GC.RemoveMemoryPressure((long)Bytes);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace SemCache.Vectors.Quantization;
 
 /// <summary>
@@ -28,6 +30,9 @@ internal sealed unsafe class Int8Quantizer
     }
 
     public int Dimensions => _mean.Length;
+
+    /// <summary>The calibrated scale per dimension (tests check query codes against it).</summary>
+    internal ReadOnlySpan<float> Scale => _scale;
 
     /// <summary>Bytes per code: dimensions rounded up to 64, the width of one AVX-512 load.</summary>
     public int CodeBytes => (Dimensions + 63) & ~63;
@@ -87,27 +92,75 @@ internal sealed unsafe class Int8Quantizer
     /// Prepares a query: writes its transformed code and returns the terms that map an int8 dot product with a row's
     /// code back to a similarity estimate (<c>offset + factor * dot</c>).
     /// </summary>
+    /// <remarks>
+    /// Runs once per query, beside a traversal that scores a few hundred codes; vectorised because the scalar form
+    /// (two passes of rounding and clamping) was a measured 7 % of an int8 search at ef 10. Codes are identical to the
+    /// scalar form's: the same products, rounding to nearest even, and clamp.
+    /// </remarks>
     public void PrepareQuery(float* query, sbyte* code, out float factor, out float offset)
     {
         var dims = Dimensions;
-        var max = 0f;
-        var dotMean = 0f;
-        for (var i = 0; i < dims; i++)
+        fixed (float* mean = _mean)
+        fixed (float* scale = _scale)
         {
-            max = Math.Max(max, Math.Abs(query[i] * _scale[i]));
-            dotMean += query[i] * _mean[i];
-        }
+            var i = 0;
+            var max = 0f;
+            var dotMean = 0f;
+            if (Vector256.IsHardwareAccelerated && dims >= Vector256<float>.Count)
+            {
+                var maxV = Vector256<float>.Zero;
+                var dotV = Vector256<float>.Zero;
+                for (; i <= dims - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    var q = Vector256.Load(query + i);
+                    maxV = Vector256.Max(maxV, Vector256.Abs(q * Vector256.Load(scale + i)));
+                    dotV += q * Vector256.Load(mean + i);
+                }
 
-        var t = max > 0 ? max / 127f : 1f;
-        var inv = 1f / t;
-        for (var i = 0; i < dims; i++)
-        {
-            code[i] = Clamp(query[i] * _scale[i] * inv);
-        }
+                for (var lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    max = Math.Max(max, maxV.GetElement(lane));
+                }
 
-        new Span<sbyte>(code + dims, CodeBytes - dims).Clear();
-        factor = t;
-        offset = dotMean;
+                dotMean = Vector256.Sum(dotV);
+            }
+
+            for (; i < dims; i++)
+            {
+                max = Math.Max(max, Math.Abs(query[i] * scale[i]));
+                dotMean += query[i] * mean[i];
+            }
+
+            var t = max > 0 ? max / 127f : 1f;
+            var inv = 1f / t;
+            i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var invV = Vector256.Create(inv);
+                var low = Vector256.Create(-127f);
+                var high = Vector256.Create(127f);
+                const int Step = 4 * 8;
+                for (; i <= dims - Step; i += Step)
+                {
+                    var a = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Load(query + i) * Vector256.Load(scale + i) * invV), low, high));
+                    var b = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Load(query + i + 8) * Vector256.Load(scale + i + 8) * invV), low, high));
+                    var c = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Load(query + i + 16) * Vector256.Load(scale + i + 16) * invV), low, high));
+                    var d = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Load(query + i + 24) * Vector256.Load(scale + i + 24) * invV), low, high));
+
+                    // Narrow keeps element order: int32 -> int16 -> int8, exact for values in [-127, 127].
+                    Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).Store(code + i);
+                }
+            }
+
+            for (; i < dims; i++)
+            {
+                code[i] = Clamp(query[i] * scale[i] * inv);
+            }
+
+            new Span<sbyte>(code + dims, CodeBytes - dims).Clear();
+            factor = t;
+            offset = dotMean;
+        }
     }
 
     private static sbyte Clamp(float value) => (sbyte)Math.Clamp(MathF.Round(value), -127f, 127f);
