@@ -28,7 +28,7 @@ internal static class EvalTrafficCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var budgets = new Option<double[]>("--error-budget") { Description = "Replay with this error budget δ (MaxErrorRate, 0 to 1 exclusive); repeatable." };
-        var exploration = new Option<double>("--exploration-rate") { Description = "ErrorBudget.ExplorationRate of the budget replays.", DefaultValueFactory = _ => 0.2 };
+        var exploration = new Option<double>("--exploration-rate") { Description = "ErrorBudget.ExplorationRate of the budget replays.", DefaultValueFactory = _ => 0.02 };
         var confidence = new Option<double>("--confidence") { Description = "ErrorBudget.Confidence of the budget replays (0.5 to 0.9999).", DefaultValueFactory = _ => 0.95 };
         var thresholds = new Option<string?>("--thresholds") { Description = "Plain cosine baselines (verifier off, no margin), comma-separated; default with --error-budget: 0.80,0.84,...,0.98." };
         var window = new Option<int>("--window") { Description = "Prompts per learning-curve point.", DefaultValueFactory = _ => 1000 };

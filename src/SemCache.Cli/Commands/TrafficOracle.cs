@@ -6,7 +6,7 @@ namespace SemCache.Cli.Commands;
 internal sealed record TrafficPrompt(string Prompt, string Cluster);
 
 /// <summary>How one replay decides hits: a static threshold with its verifier and margin, or an error budget δ.</summary>
-internal sealed record ReplaySettings(string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.2, double Confidence = 0.95);
+internal sealed record ReplaySettings(string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.02, double Confidence = 0.95);
 
 /// <summary>Counts of one window of the stream (the learning curve).</summary>
 internal sealed record CurveWindow(int Prompts, int Hits, int Wrong, int Explorations);
