@@ -29,6 +29,79 @@ public sealed class SingleFlight<TKey>
     public int Count => _flights.Count;
 
     /// <summary>
+    /// <see cref="ISemanticCache.GetOrCreateAsync"/> for a cache that stores through its own public API (a
+    /// remote client, a forwarding cluster cache): looks <paramref name="request"/> up; on a miss, concurrent
+    /// callers with the same key (<paramref name="keyOf"/> of the request) run <paramref name="factory"/> once,
+    /// its answer is stored through <paramref name="cache"/> and returned as a miss that carries the new entry.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The request has no prompt to store the answer under.</exception>
+    public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
+        ISemanticCache cache,
+        CacheLookupRequest request,
+        Func<CacheLookupRequest, TKey> keyOf,
+        Func<CancellationToken, ValueTask<CacheFill>> factory,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(keyOf);
+        ArgumentNullException.ThrowIfNull(factory);
+        var lookup = await cache.LookupAsync(request, cancellationToken).ConfigureAwait(false);
+        if (lookup.IsHit)
+        {
+            return new CacheGetOrCreateResult(lookup, Created: false, Coalesced: false);
+        }
+
+        if (request.Prompt is null)
+        {
+            throw new ArgumentException("Prompt is required to store the factory's answer.", nameof(request));
+        }
+
+        var created = false;
+        var (result, coalesced) = await RunAsync(
+            keyOf(request),
+            async (takingOver, ct) =>
+            {
+                if (takingOver)
+                {
+                    // An earlier leader was cancelled, possibly after storing: look again first.
+                    var again = await cache.LookupAsync(request, ct).ConfigureAwait(false);
+                    if (again.IsHit) { return again; }
+                }
+
+                var fill = await factory(ct).ConfigureAwait(false);
+                ArgumentNullException.ThrowIfNull(fill, nameof(factory));
+                var stored = await cache.StoreAsync(
+                    new CacheStoreRequest
+                    {
+                        Tenant = request.Tenant,
+                        Scope = request.Scope,
+                        Prompt = request.Prompt,
+                        Response = fill.Response,
+                        Vector = request.Vector,
+                        Context = request.Context,
+                        Tags = fill.Tags,
+                        TimeToLive = fill.TimeToLive,
+                        Usage = fill.Usage,
+                        Feature = request.Feature,
+                    },
+                    ct).ConfigureAwait(false);
+                created = true;
+                return new CacheLookupResult
+                {
+                    Kind = CacheHitKind.Miss,
+                    EntryId = stored.EntryId,
+                    Response = fill.Response,
+                    Usage = fill.Usage,
+                    Tags = fill.Tags ?? [],
+                };
+            },
+            cancellationToken).ConfigureAwait(false);
+        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> for <paramref name="key"/> unless a run for the key is already in
     /// flight, in which case its result is awaited. <paramref name="work"/> receives whether an earlier
     /// leader was cancelled before this caller took over (so it may look again before computing).

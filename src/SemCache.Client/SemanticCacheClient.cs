@@ -145,65 +145,11 @@ public sealed class SemanticCacheClient : ISemanticCache, IDisposable
     /// Concurrent identical misses through this client run the factory once; callers in other
     /// processes are not coordinated.
     /// </remarks>
-    public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
+    public ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
         CacheLookupRequest request,
         Func<CancellationToken, ValueTask<CacheFill>> factory,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(factory);
-        var lookup = await LookupAsync(request, cancellationToken).ConfigureAwait(false);
-        if (lookup.IsHit)
-        {
-            return new CacheGetOrCreateResult(lookup, Created: false, Coalesced: false);
-        }
-
-        if (request.Prompt is null)
-        {
-            throw new ArgumentException("Prompt is required to store the factory's answer.", nameof(request));
-        }
-
-        var created = false;
-        var (result, coalesced) = await _inFlight.RunAsync(
-            FlightKey(request),
-            async (takingOver, ct) =>
-            {
-                if (takingOver)
-                {
-                    // An earlier leader was cancelled, possibly after storing: look again first.
-                    var again = await LookupAsync(request, ct).ConfigureAwait(false);
-                    if (again.IsHit) { return again; }
-                }
-
-                var fill = await factory(ct).ConfigureAwait(false);
-                ArgumentNullException.ThrowIfNull(fill, nameof(factory));
-                var stored = await StoreAsync(
-                    new CacheStoreRequest
-                    {
-                        Tenant = request.Tenant,
-                        Scope = request.Scope,
-                        Prompt = request.Prompt,
-                        Response = fill.Response,
-                        Vector = request.Vector,
-                        Context = request.Context,
-                        Tags = fill.Tags,
-                        TimeToLive = fill.TimeToLive,
-                        Usage = fill.Usage,
-                    },
-                    ct).ConfigureAwait(false);
-                created = true;
-                return new CacheLookupResult
-                {
-                    Kind = CacheHitKind.Miss,
-                    EntryId = stored.EntryId,
-                    Response = fill.Response,
-                    Usage = fill.Usage,
-                    Tags = fill.Tags ?? [],
-                };
-            },
-            cancellationToken).ConfigureAwait(false);
-        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
-    }
+        CancellationToken cancellationToken = default) =>
+        _inFlight.GetOrCreateAsync(this, request, FlightKey, factory, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>The server applies the invalidation to the API key's tenant.</remarks>

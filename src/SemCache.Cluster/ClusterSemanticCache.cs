@@ -93,53 +93,15 @@ internal sealed partial class ClusterSemanticCache(
         return await CallAsync(GroupRouting.GroupKey(feedback.Tenant, bucket), g => g.ReportHitAsync(feedback.EntryId, feedback.Correct), cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
+    // Coalesces identical misses on this silo; two silos receiving the same miss at once each run the factory.
+    public ValueTask<CacheGetOrCreateResult> GetOrCreateAsync(
         CacheLookupRequest request,
         Func<CancellationToken, ValueTask<CacheFill>> factory,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(factory);
-        var lookup = await LookupAsync(request, cancellationToken).ConfigureAwait(false);
-        if (lookup.IsHit) { return new CacheGetOrCreateResult(lookup, Created: false, Coalesced: false); }
-        if (request.Prompt is null) { throw new ArgumentException("Prompt is required to store the factory's answer.", nameof(request)); }
+        CancellationToken cancellationToken = default) =>
+        _inFlight.GetOrCreateAsync(this, request, FlightKey, factory, cancellationToken);
 
-        // Coalesces identical misses on this silo; two silos receiving the same miss at once each run the factory.
-        var created = false;
-        var key = JsonSerializer.Serialize(request with { MinSimilarity = null, MaxAge = null, Mode = CacheLookupMode.ExactAndSemantic });
-        var (result, coalesced) = await _inFlight.RunAsync(
-            key,
-            async (takingOver, ct) =>
-            {
-                if (takingOver)
-                {
-                    var again = await LookupAsync(request, ct).ConfigureAwait(false);
-                    if (again.IsHit) { return again; }
-                }
-
-                var fill = await factory(ct).ConfigureAwait(false);
-                ArgumentNullException.ThrowIfNull(fill, nameof(factory));
-                var stored = await StoreAsync(
-                    new CacheStoreRequest
-                    {
-                        Tenant = request.Tenant,
-                        Scope = request.Scope,
-                        Prompt = request.Prompt,
-                        Response = fill.Response,
-                        Vector = request.Vector,
-                        Context = request.Context,
-                        Tags = fill.Tags,
-                        TimeToLive = fill.TimeToLive,
-                        Usage = fill.Usage,
-                        Feature = request.Feature,
-                    },
-                    ct).ConfigureAwait(false);
-                created = true;
-                return new CacheLookupResult { Kind = CacheHitKind.Miss, EntryId = stored.EntryId, Response = fill.Response, Usage = fill.Usage, Tags = fill.Tags ?? [] };
-            },
-            cancellationToken).ConfigureAwait(false);
-        return new CacheGetOrCreateResult(result, Created: created, Coalesced: coalesced);
-    }
+    private static string FlightKey(CacheLookupRequest request) =>
+        JsonSerializer.Serialize(request with { MinSimilarity = null, MaxAge = null, Mode = CacheLookupMode.ExactAndSemantic });
 
     private static readonly string[] UnavailableReason = ["cluster:unavailable"];
 
