@@ -20,8 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 command -v redis-server >/dev/null || { echo "redis-server missing: apt-get install -y redis-server redis-tools" >&2; exit 2; }
-dotnet build -c Release src/SemCache.Server benchmarks/SemCache.LoadTest -v q -nologo >&2 2>&1 || \
-  { dotnet build -c Release src/SemCache.Server -v q -nologo >&2 && dotnet build -c Release benchmarks/SemCache.LoadTest -v q -nologo >&2; }
+# dotnet build takes one project per call.
+dotnet build -c Release src/SemCache.Server -v q -nologo >&2
+dotnet build -c Release benchmarks/SemCache.LoadTest -v q -nologo >&2
 
 # 1. redis GET, measured before and after the SemCache runs: the machine is shared, so the two
 #    redis figures show how much the background moved while SemCache was measured.
