@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SemCache.Vectors;
 
 internal sealed unsafe partial class HnswGraph
@@ -80,6 +81,10 @@ internal sealed unsafe partial class HnswGraph
         }
     }
 
+    // Fully optimised at first call, not tier 0 then tier 1: a partition that crosses into HNSW starts calling the
+    // link and search loops only then, and at tier 0 they made the next ~1,000 stores 2-3x slower (the probe's
+    // crossing tail: p99/median 3.1-3.5x before, 2.6-3.4x after); search speed unchanged (benchmarks/README.md).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkCore(VectorArena arena, uint id)
     {
         var scratch = SearchScratch.Current;
@@ -184,6 +189,7 @@ internal sealed unsafe partial class HnswGraph
     /// node than to every neighbour already kept, which spreads links across directions. With no more candidates
     /// than slots, all are kept.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int SelectNeighbours(VectorArena arena, ReadOnlySpan<Candidate> sortedBestFirst, int max, Candidate[] output)
     {
         if (sortedBestFirst.Length <= max)
@@ -221,6 +227,7 @@ internal sealed unsafe partial class HnswGraph
     }
 
     /// <summary>Adds a directed link under the node's lock; a full list is re-selected with the heuristic.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddLink(VectorArena arena, uint node, uint target, float similarity, int level, SearchScratch scratch)
     {
         var record = Record(arena, node, level);
