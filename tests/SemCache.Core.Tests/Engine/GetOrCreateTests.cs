@@ -44,10 +44,24 @@ public sealed class GetOrCreateTests
             throw new InvalidOperationException("LLM unavailable");
         }
 
+        var started = 0;
         var callers = Enumerable.Range(0, 8)
-            .Select(_ => Task.Run(async () => await cache.GetOrCreateAsync(Lookup("acme", "capital of France"), Factory)))
+            .Select(_ => Task.Run(async () =>
+            {
+                Interlocked.Increment(ref started);
+                return await cache.GetOrCreateAsync(Lookup("acme", "capital of France"), Factory);
+            }))
             .ToArray();
-        await Task.Delay(100);
+
+        // The gate opens only once every caller is running and has had time to join the leader's flight: a
+        // caller scheduled after the leader failed would lead a flight of its own (a fresh-clone CI run on a
+        // loaded machine saw 8 factory calls with a fixed 100 ms wait).
+        while (Volatile.Read(ref started) < callers.Length || Volatile.Read(ref calls) == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(500);
         gate.SetResult();
 
         foreach (var c in callers)
