@@ -451,8 +451,31 @@ internal sealed partial class PromptAnalysis
                 }
             }
 
-            _numbers.Add(new NumberFact(value, unit, DigitsOf(numeral)));
+            var digits = DigitsOf(numeral);
+            if (IsNegative(token.Start))
+            {
+                // "-1" and "1" ask different things; the sign travels in the digits too, so that finding the
+                // bare digits in the other prompt does not excuse the difference.
+                value = -value;
+                digits = "-" + digits;
+            }
+
+            _numbers.Add(new NumberFact(value, unit, digits));
             return last;
+        }
+
+        /// <summary>
+        /// A minus sign written against the number and standing on its own ("-1", "(-5", "= -3"): not the hyphen
+        /// of a name or a range ("COVID-19", "1-5"), which follows a letter or a digit.
+        /// </summary>
+        private bool IsNegative(int start)
+        {
+            if (start == 0 || text[start - 1] != '-')
+            {
+                return false;
+            }
+
+            return start == 1 || char.IsWhiteSpace(text[start - 2]) || text[start - 2] is '(' or '[' or '=' or ':' or ',';
         }
 
         /// <summary>The unit written as a symbol next to the number: $5, 5 %, 5€.</summary>

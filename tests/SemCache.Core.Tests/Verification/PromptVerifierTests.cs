@@ -37,6 +37,8 @@ public sealed class PromptVerifierTests
     [InlineData("Top 10 movies of 1999", "Top 10 movies of 2009")]
     [InlineData("Give me three reasons to learn Rust", "Give me five reasons to learn Rust")]
     [InlineData("What was the population in 1,500 BC?", "What was the population in 1,600 BC?")]
+    [InlineData("Is the water frozen at -5 degrees?", "Is the water frozen at 5 degrees?")]
+    [InlineData("What is the square root of -1?", "What is the square root of 1?")]
     public void Number_rule_vetoes_a_changed_number(string query, string candidate) =>
         AssertVeto(query, candidate, VetoReasons.Number);
 
@@ -48,6 +50,8 @@ public sealed class PromptVerifierTests
     [InlineData("There are more than 50k models", "There are over 50,000 models")]
     [InlineData("It works in two steps: 1) download 2) build", "It is a two-step process: download, then build")]
     [InlineData("A builder for datasets with several thousand files", "A builder for datasets with thousands of files")]
+    [InlineData("How many COVID-19 cases were there?", "How many COVID 19 cases were there?")]
+    [InlineData("What is the square root of -1?", "What's the square root of -1?")]
     public void Number_rule_accepts_the_same_number_written_differently(string query, string candidate) =>
         AssertAccepted(query, candidate);
 
