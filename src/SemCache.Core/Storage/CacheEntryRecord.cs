@@ -57,29 +57,13 @@ internal sealed class CacheEntryRecord
     public IReadOnlyList<Budget.BudgetLabel> Labels { get; init; } = [];
 
     /// <summary>A copy with other labels; every other field is kept, the id included.</summary>
-    public CacheEntryRecord WithLabels(IReadOnlyList<Budget.BudgetLabel> labels) => new()
-    {
-        Id = Id,
-        Tenant = Tenant,
-        ScopeFingerprint = ScopeFingerprint,
-        ContextFingerprint = ContextFingerprint,
-        PartitionKey = PartitionKey,
-        ExactKey = ExactKey,
-        Prompt = Prompt,
-        Response = Response,
-        EarlierResponses = EarlierResponses,
-        Tags = Tags,
-        CreatedUtcTicks = CreatedUtcTicks,
-        ExpiresUtcTicks = ExpiresUtcTicks,
-        InputTokens = InputTokens,
-        OutputTokens = OutputTokens,
-        Cost = Cost,
-        Vector = Vector,
-        Labels = labels,
-    };
+    public CacheEntryRecord WithLabels(IReadOnlyList<Budget.BudgetLabel> labels) => Copy(Vector, labels);
 
     /// <summary>A copy with another vector (re-embedding); every other field is kept, the id included.</summary>
-    public CacheEntryRecord WithVector(float[]? vector) => new()
+    public CacheEntryRecord WithVector(float[]? vector) => Copy(vector, Labels);
+
+    // The one field-by-field copy: a field added to the record is added here once, for every With… above.
+    private CacheEntryRecord Copy(float[]? vector, IReadOnlyList<Budget.BudgetLabel> labels) => new()
     {
         Id = Id,
         Tenant = Tenant,
@@ -97,7 +81,7 @@ internal sealed class CacheEntryRecord
         OutputTokens = OutputTokens,
         Cost = Cost,
         Vector = vector,
-        Labels = Labels,
+        Labels = labels,
     };
 
     /// <summary>Bytes the entry accounts for in capacity limits.</summary>
