@@ -267,7 +267,7 @@ internal sealed unsafe partial class HnswGraph
 
             work[count] = new Candidate(similarity, target);
             var candidates = work.AsSpan(0, count + 1);
-            candidates.Sort(default(BestFirst));
+            BestFirst.Sort(candidates);
             var kept = SelectNeighbours(arena, candidates, max, scratch.Selected);
             for (var j = 0; j < kept; j++)
             {

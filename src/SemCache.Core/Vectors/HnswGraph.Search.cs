@@ -194,7 +194,7 @@ internal sealed unsafe partial class HnswGraph
             ArrayPool<float>.Shared.Return(rentedScores!);
         }
 
-        candidates.Sort(default(BestFirst));
+        BestFirst.Sort(candidates);
     }
 
     /// <summary>Greedy descent of the upper levels (ef = 1), then the ef-wide search of level 0; leaves the result in Found.</summary>

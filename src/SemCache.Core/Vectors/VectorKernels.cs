@@ -58,6 +58,7 @@ internal static class VectorKernels
     public static unsafe float Dot(float* x, float* y, int length) => Dot(ref *x, ref *y, length);
 
     /// <summary>Four independent 512-bit accumulators hide the FMA latency; the tail is one masked overlapping load.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector512(ref float x, ref float y, int length)
     {
         var n = (nuint)length;
@@ -96,6 +97,7 @@ internal static class VectorKernels
     }
 
     /// <summary>The AVX2 path: same shape as <see cref="DotVector512"/> with 256-bit registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector256(ref float x, ref float y, int length)
     {
         var n = (nuint)length;
@@ -131,6 +133,7 @@ internal static class VectorKernels
     }
 
     /// <summary>The plain loop: the measured floor in the benchmarks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotScalar(ref float x, ref float y, int length)
     {
         var sum = 0f;
