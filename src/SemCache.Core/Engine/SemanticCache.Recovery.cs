@@ -201,6 +201,7 @@ internal sealed partial class SemanticCache
         if (!force && version == partition.SnapshotVersion) { return false; }
         Directory.CreateDirectory(_indexDirectory!);
         var tmp = file + ".tmp";
+        var complete = true;
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
@@ -214,8 +215,21 @@ internal sealed partial class SemanticCache
                 writer.Write(_options.Dimensions);
             }
 
-            partition.Index.WriteSnapshot(stream);
-            stream.Flush(flushToDisk: true);
+            if (!partition.Index.WriteSnapshot(stream))
+            {
+                // A rebuild swapped generations mid-write: the next round writes the new one.
+                complete = false;
+            }
+            else
+            {
+                stream.Flush(flushToDisk: true);
+            }
+        }
+
+        if (!complete)
+        {
+            File.Delete(tmp);
+            return false;
         }
 
         File.Move(tmp, file, overwrite: true);

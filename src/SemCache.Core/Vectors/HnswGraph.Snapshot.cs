@@ -5,15 +5,16 @@ internal sealed unsafe partial class HnswGraph
     private const uint SnapshotMagic = 0x49564353; // "SCVI"
     private const int SnapshotVersion = 1;
 
+    /// <summary>Nodes written per hold of the arena gate (about 400 KB at 384 dimensions): a growth waits for at most one batch.</summary>
+    private const int SnapshotBatch = 256;
+
     /// <summary>
-    /// Writes the graph: a header, then per node its key, level, tombstone flag, vector and link records, then an
-    /// XxHash64 of all of it. Writer only (no appends meanwhile); readers may search. Waits until every node
-    /// appended while linking has been linked by its writer, then holds linkers off while it writes, so the links
-    /// written are those of a finished graph. A graph that searches still scan (never linked, or promotion still in
-    /// the background) is written with empty link records: it is restored flat and promoted again, rather than
-    /// with half of its links.
+    /// Fixes what a snapshot will hold. Writer lock held (no appends or removals meanwhile): waits until every node
+    /// appended while linking has been linked by its writer (a link takes about a millisecond, and no new ones start
+    /// while the lock is held), then records the node count, the entry point and the tombstone flags. Everything
+    /// else is written by <see cref="WriteSnapshot"/> after the lock is released.
     /// </summary>
-    public void WriteSnapshot(Stream stream)
+    public SnapshotView CaptureSnapshot()
     {
         var spinner = default(SpinWait);
         while (PendingLinks > 0)
@@ -21,58 +22,139 @@ internal sealed unsafe partial class HnswGraph
             spinner.SpinOnce();
         }
 
-        _arenaGate.EnterExclusive();
-        try
-        {
-            WriteSnapshotCore(stream);
-        }
-        finally
-        {
-            _arenaGate.ExitExclusive();
-        }
+        var count = _count;
+        var deleted = new byte[count];
+        _arena.Deleted.AsSpan(0, count).CopyTo(deleted);
+        return new SnapshotView(count, _deleted, _linked, _linked ? _entry : NoEntry, deleted);
     }
 
-    private void WriteSnapshotCore(Stream stream)
+    /// <summary>
+    /// Writes the graph as <paramref name="view"/> fixed it: a header, then per node its key, level, tombstone flag,
+    /// vector and link records, then an XxHash64 of all of it. Runs beside appends, links and searches: vectors, keys
+    /// and levels never change once appended, each link record is copied under its node's lock, and links to nodes
+    /// appended after the capture are left out, so every record written is one a finished graph held (a later link
+    /// may have replaced one of its neighbours by a newer node; the record is then one link shorter). The arena
+    /// gate is held per batch of <see cref="SnapshotBatch"/> nodes, so a growth waits for one batch, not the whole
+    /// write. A graph that searches still scan at the capture is written with empty link records: it is restored
+    /// flat and promoted again, rather than with half of its links. Returns false, with a partial stream, when the
+    /// graph is retired meanwhile (a rebuild swapped in its successor): the caller discards what was written.
+    /// </summary>
+    public bool WriteSnapshot(Stream stream, SnapshotView view)
     {
-        var arena = _arena;
-        var count = _count;
-        var linked = _linked;
+        var count = view.Count;
         var w = new SnapshotWriter(stream);
         w.Write(SnapshotMagic);
         w.Write(SnapshotVersion);
         w.Write(_dimensions);
         w.Write(_m);
         w.Write(count);
-        w.Write(_deleted);
-        w.Write((byte)(linked ? 1 : 0));
-        w.Write(linked ? _entry : NoEntry);
-        uint[] noLinks = linked ? [] : new uint[Math.Max(arena.LinkStride, MaxLevel * _upperRecord)];
-        for (var i = 0; i < count; i++)
+        w.Write(view.DeletedCount);
+        w.Write((byte)(view.Linked ? 1 : 0));
+        w.Write(view.Entry);
+        var record = new uint[Math.Max(1 + _maxM0, MaxLevel * _upperRecord)];
+        for (var first = 0; first < count; first += SnapshotBatch)
         {
-            var id = (uint)i;
-            w.Write(arena.Keys[i]);
-            w.Write(arena.Levels[i]);
-            w.Write(arena.Deleted[i]);
-            w.Write(new ReadOnlySpan<float>(arena.Vector(id), _dimensions));
-            if (linked)
+            _arenaGate.EnterShared();
+            try
             {
-                w.Write(new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride));
-                if (arena.Upper[i] is { } upper)
+                if (_retired)
                 {
-                    w.Write<uint>(upper);
+                    return false;
+                }
+
+                // The current arena, which every linker writes while the gate is shared (a growth between batches
+                // copied every record into it).
+                var arena = _arena;
+                var end = Math.Min(count, first + SnapshotBatch);
+                for (var i = first; i < end; i++)
+                {
+                    WriteNode(w, arena, (uint)i, view, record);
                 }
             }
-            else
+            finally
             {
-                w.Write<uint>(noLinks.AsSpan(0, arena.LinkStride));
-                if (arena.Upper[i] is { } upper)
-                {
-                    w.Write<uint>(noLinks.AsSpan(0, upper.Length));
-                }
+                _arenaGate.ExitShared();
             }
         }
 
         w.Finish();
+        return true;
+    }
+
+    private void WriteNode(SnapshotWriter w, VectorArena arena, uint id, SnapshotView view, uint[] record)
+    {
+        var level = arena.Levels[id];
+        w.Write(arena.Keys[id]);
+        w.Write(level);
+        w.Write(view.Deleted[id]);
+        w.Write(new ReadOnlySpan<float>(arena.Vector(id), _dimensions));
+        var level0 = record.AsSpan(0, arena.LinkStride);
+        var upper = record.AsSpan(0, level * _upperRecord);
+        if (!view.Linked)
+        {
+            level0.Clear();
+            w.Write<uint>(level0);
+            if (level > 0)
+            {
+                upper.Clear();
+                w.Write<uint>(upper);
+            }
+
+            return;
+        }
+
+        ref var gate = ref arena.Locks[id];
+        SpinAcquire(ref gate);
+        try
+        {
+            new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride).CopyTo(level0);
+        }
+        finally
+        {
+            Volatile.Write(ref gate, 0);
+        }
+
+        KeepCaptured(level0, view.Count);
+        w.Write<uint>(level0);
+        if (level == 0)
+        {
+            return;
+        }
+
+        // Upper records are arrays shared by every arena the node has lived in, guarded by the current arena's lock.
+        SpinAcquire(ref gate);
+        try
+        {
+            arena.Upper[id].AsSpan(0, upper.Length).CopyTo(upper);
+        }
+        finally
+        {
+            Volatile.Write(ref gate, 0);
+        }
+
+        for (var l = 0; l < level; l++)
+        {
+            KeepCaptured(upper.Slice(l * _upperRecord, _upperRecord), view.Count);
+        }
+
+        w.Write<uint>(upper);
+    }
+
+    /// <summary>Drops from a copied link record (count, then ids) the links to nodes appended after the capture, and zeroes the unused tail.</summary>
+    private static void KeepCaptured(Span<uint> record, int count)
+    {
+        var links = (int)Math.Min(record[0], (uint)(record.Length - 1));
+        var kept = 0;
+        for (var j = 1; j <= links; j++)
+        {
+            if (record[j] < (uint)count)
+            {
+                record[1 + kept++] = record[j];
+            }
+        }
+
+        record[0] = (uint)kept;
+        record[(1 + kept)..].Clear();
     }
 
     /// <summary>
@@ -204,4 +286,18 @@ internal sealed unsafe partial class HnswGraph
             }
         }
     }
+}
+
+/// <summary>What <see cref="HnswGraph.CaptureSnapshot"/> fixed under the writer lock: the nodes a snapshot holds and their tombstones.</summary>
+internal sealed class SnapshotView(int count, int deletedCount, bool linked, long entry, byte[] deleted)
+{
+    public int Count { get; } = count;
+
+    public int DeletedCount { get; } = deletedCount;
+
+    public bool Linked { get; } = linked;
+
+    public long Entry { get; } = entry;
+
+    public byte[] Deleted { get; } = deleted;
 }

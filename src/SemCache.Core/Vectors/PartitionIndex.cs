@@ -389,15 +389,26 @@ internal sealed partial class PartitionIndex : IDisposable
         }
     }
 
-    /// <summary>Writes the whole index (vectors, graph, keys, tombstones) so that <see cref="ReadSnapshot"/> restores it without rebuilding.</summary>
-    public void WriteSnapshot(Stream stream)
+    /// <summary>
+    /// Writes the whole index (vectors, graph, keys, tombstones) so that <see cref="ReadSnapshot"/> restores it without
+    /// rebuilding. The writer lock is held only to fix the nodes written (and to let the links already running finish);
+    /// the write itself runs beside stores, removals and searches, which it does not wait for nor make wait. Returns
+    /// false when a rebuild swapped in a new generation during the write: the stream then holds a partial snapshot
+    /// the caller must discard (and write again later).
+    /// </summary>
+    public bool WriteSnapshot(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        HnswGraph graph;
+        SnapshotView view;
         lock (_gate)
         {
             ThrowIfDisposed();
-            _graph.WriteSnapshot(stream);
+            graph = _graph;
+            view = graph.CaptureSnapshot();
         }
+
+        return graph.WriteSnapshot(stream, view);
     }
 
     /// <summary>Restores an index written by <see cref="WriteSnapshot"/>; damaged input raises <see cref="InvalidDataException"/>.</summary>

@@ -171,7 +171,7 @@ public sealed class BackgroundMaintenanceTests
         }
 
         using var stream = new MemoryStream();
-        index.WriteSnapshot(stream);
+        Assert.True(index.WriteSnapshot(stream));
         hold.Set();
         stream.Position = 0;
         using var restored = PartitionIndex.ReadSnapshot(stream, Options(flatLimit: 300));

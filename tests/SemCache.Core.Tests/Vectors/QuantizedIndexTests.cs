@@ -171,7 +171,7 @@ public sealed class QuantizedIndexTests(ITestOutputHelper output)
     {
         using var index = Build(VectorEncoding.Int8, forceManaged: false, threads: 1);
         using var stream = new MemoryStream();
-        index.WriteSnapshot(stream);
+        Assert.True(index.WriteSnapshot(stream));
         stream.Position = 0;
         using var restored = PartitionIndex.ReadSnapshot(stream, index.Options);
         var a = new VectorHit[K];
