@@ -21,12 +21,34 @@ internal static class EntryCost
     public const long TagBytes = 40;
 
     /// <summary>
-    /// One vector in a partition index: the float32 arena row, the level-0 link record (2·M uint ids
-    /// plus a count), upper-level links on average (M ids at probability 1/ln M, rounded up), the node's key,
-    /// level and flags, and the index's key map entry.
+    /// One vector in a partition index: the float32 arena row (dimensions rounded up to 16 floats), the
+    /// quantised code of an int8 or binary index, the level-0 link record (2·M uint ids plus a count),
+    /// upper-level links on average (M ids at probability 1/ln M, rounded up), the node's key, level and
+    /// flags, and the index's key map entry — plus this vector's share of the tombstones its partition may
+    /// hold: a removed entry's node stays in the index until the background rebuild compacts it, which
+    /// starts once tombstones exceed <see cref="VectorIndexOptions.TombstoneRebuildFraction"/> f of the
+    /// nodes, so up to f / (1 - f) removed nodes per live one (a third at the default 0.25). Charged per
+    /// live entry rather than per tombstone so that evicting an entry always lowers the count by what it
+    /// was charged, while the memory it leaves behind until the rebuild stays covered.
     /// </summary>
-    public static long VectorBytes(VectorIndexOptions index) =>
-        (index.Dimensions * 4L) + ((2L * index.M + 1) * 4) + (index.M * 4L) + 16 + 28;
+    public static long VectorBytes(VectorIndexOptions index)
+    {
+        var fraction = index.TombstoneRebuildFraction;
+        if (fraction >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), fraction, "Tombstones bounded by the whole index cannot be charged per live vector.");
+        }
+
+        var stride = (index.Dimensions + 15L) & ~15L;
+        var code = index.Encoding switch
+        {
+            VectorEncoding.Int8 => (index.Dimensions + 63L) & ~63L,
+            VectorEncoding.Binary => ((index.Dimensions + 63L) / 64) * sizeof(ulong),
+            _ => 0,
+        };
+        var node = (stride * 4) + code + ((2L * index.M + 1) * 4) + (index.M * 4L) + 16 + 28;
+        return node + (long)Math.Ceiling(node * fraction / (1 - fraction));
+    }
 
     /// <summary>
     /// Fixed cost of one partition: the index as created (initial arena and graph), the partition object,
