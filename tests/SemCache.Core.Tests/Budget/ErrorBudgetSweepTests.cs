@@ -26,7 +26,7 @@ public sealed class ErrorBudgetSweepTests
     private static float[] Gaussian(Random rng, float scale) =>
         [.. Enumerable.Range(0, Dims).Select(_ => scale * (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble())))];
 
-    private static List<(string Prompt, int Cluster, float[] Vector)> Stream(int seed)
+    internal static List<(string Prompt, int Cluster, float[] Vector)> Stream(int seed)
     {
         var rng = new Random(seed);
         var centres = new float[Centres][];
@@ -48,13 +48,13 @@ public sealed class ErrorBudgetSweepTests
         return stream;
     }
 
-    private static async Task<(int Hits, int Wrong)> ReplayAsync(List<(string Prompt, int Cluster, float[] Vector)> stream, double delta)
+    internal static async Task<(int Hits, int Wrong)> ReplayAsync(List<(string Prompt, int Cluster, float[] Vector)> stream, double delta, ICandidateRescorer? rescorer = null)
     {
         var options = new SemanticCacheOptions { Durability = CacheDurability.InMemory, Dimensions = Dims, RequestsBringVectors = true };
         options.ErrorBudget.MaxErrorRate = delta;
 
         // The verifier judges words; these prompts are random words with a running number, so it is off here.
-        await using var cache = SemanticCacheEngine.Open(options, verifier: new SemCache.Verification.VerifierOptions { Enabled = false });
+        await using var cache = SemanticCacheEngine.Open(options, verifier: new SemCache.Verification.VerifierOptions { Enabled = false }, rescorer: rescorer);
         var scope = new CacheScope { Model = "sweep" };
         var clusterOf = new Dictionary<long, int>();
         int hits = 0, wrong = 0;
