@@ -122,4 +122,23 @@ public sealed class EvalTrafficBudgetTests
             Embeddings.Onnx.Tests.CrossEncoderTestModels.Delete(model);
         }
     }
+
+    [Fact]
+    public async Task Stats_prints_the_error_budgets_explorations_and_labels()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "semcache-stats-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var result = await CliRunner.RunAsync("stats", "--data", data);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            var json = result.Json();
+            Assert.Equal(0, json.GetProperty("explorations").GetInt64());
+            Assert.Equal(0, json.GetProperty("budgetLabels").GetInt64());
+        }
+        finally
+        {
+            if (Directory.Exists(data)) { Directory.Delete(data, recursive: true); }
+        }
+    }
 }
