@@ -281,6 +281,8 @@ internal static class ProtoMapping
         TokensSaved = stats.TokensSaved,
         CostSaved = stats.CostSaved,
         HitRate = stats.HitRate,
+        Explorations = stats.Explorations,
+        BudgetLabels = stats.BudgetLabels,
     };
 
     public static CacheStats FromProto(V1.StatsResponse message) => new()
@@ -300,6 +302,8 @@ internal static class ProtoMapping
         Invalidations = message.Invalidations,
         TokensSaved = message.TokensSaved,
         CostSaved = message.CostSaved,
+        Explorations = message.Explorations,
+        BudgetLabels = message.BudgetLabels,
     };
 
     public static V1.Usage ToProto(CacheUsage usage) => new()

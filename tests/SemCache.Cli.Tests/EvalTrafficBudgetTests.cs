@@ -93,4 +93,52 @@ public sealed class EvalTrafficBudgetTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task With_a_cross_encoder_the_budget_replays_score_their_judged_candidates()
+    {
+        // A tiny ONNX cross-encoder (its logit is linear in the candidate's length; see
+        // CrossEncoderTestModels): no real model is available offline, and this proves the wiring,
+        // not the model. δ = 0.3 so that candidates are judged (and scored) at all.
+        var file = CliRunner.WriteLines(Pairs);
+        var model = Embeddings.Onnx.Tests.CrossEncoderTestModels.WriteFolder(Embeddings.Onnx.Tests.SummedInput.SecondSegment);
+        try
+        {
+            var with = await CliRunner.RunAsync("eval-traffic", "--pairs", file, "--error-budget", "0.3", "--thresholds", "0.9", "--cross-encoder", model, "--provider", "cpu");
+            var without = await CliRunner.RunAsync("eval-traffic", "--pairs", file, "--error-budget", "0.3", "--thresholds", "0.9", "--provider", "cpu");
+
+            Assert.True(with.ExitCode == 0, with.Stderr);
+            Assert.True(without.ExitCode == 0, without.Stderr);
+            var scored = with.Json().GetProperty("budgets")[0];
+            var plain = without.Json().GetProperty("budgets")[0];
+            Assert.True(scored.GetProperty("cross_encoder").GetBoolean());
+            Assert.False(plain.GetProperty("cross_encoder").GetBoolean());
+            Assert.InRange(scored.GetProperty("rescored").GetInt32(), 1, 8);
+            Assert.Equal(0, plain.GetProperty("rescored").GetInt32());
+        }
+        finally
+        {
+            File.Delete(file);
+            Embeddings.Onnx.Tests.CrossEncoderTestModels.Delete(model);
+        }
+    }
+
+    [Fact]
+    public async Task Stats_prints_the_error_budgets_explorations_and_labels()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "semcache-stats-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var result = await CliRunner.RunAsync("stats", "--data", data);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            var json = result.Json();
+            Assert.Equal(0, json.GetProperty("explorations").GetInt64());
+            Assert.Equal(0, json.GetProperty("budgetLabels").GetInt64());
+        }
+        finally
+        {
+            if (Directory.Exists(data)) { Directory.Delete(data, recursive: true); }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using SemCache.Client;
 using V1 = SemCache.Grpc.V1;
 
 namespace SemCache.Server.Tests;
@@ -157,6 +158,40 @@ public sealed class RpcTests
         Assert.Equal(2, stats.Lookups);
         Assert.Equal(1, stats.ExactHits);
         Assert.Equal(0.5, stats.HitRate, 3);
+    }
+
+    [Fact]
+    public async Task Stats_carries_the_error_budgets_explorations_and_labels_to_the_raw_and_the_dotnet_client()
+    {
+        // The real engine with a budget (δ 0.1, every uncertain candidate explored) and no verifier:
+        // a near rewording of a stored prompt is answered "explore" by the young model, and the answer
+        // then stored for it labels the candidate.
+        await using var host = await ServerHost.StartAsync(engine: true, settings: new Dictionary<string, string?>
+        {
+            ["SemCache:ErrorBudget:MaxErrorRate"] = "0.1",
+            ["SemCache:ErrorBudget:ExplorationRate"] = "1",
+            ["SemCache:Verifier:Enabled"] = "false",
+        });
+        var headers = ServerHost.Headers(ServerHost.AdminKey);
+        var stored = TestData.Vector(1);
+        var noise = TestData.Vector(2);
+        var near = stored.Zip(noise, static (a, b) => a + (0.1f * b)).ToArray();
+        var norm = MathF.Sqrt(near.Sum(static x => x * x));
+        near = [.. near.Select(x => x / norm)];
+        await host.Raw.StoreAsync(TestData.Store("capital of France?", "Paris", stored), headers);
+
+        var explored = await host.Raw.LookupAsync(TestData.Lookup("France, its capital?", near), headers);
+        await host.Raw.StoreAsync(TestData.Store("France, its capital?", "Paris", near), headers);
+
+        Assert.Equal(V1.HitKind.Miss, explored.Kind);
+        Assert.Contains("explore", explored.Reasons);
+        var raw = await host.Raw.StatsAsync(new V1.StatsRequest(), headers);
+        Assert.Equal(1, raw.Explorations);
+        Assert.Equal(1, raw.BudgetLabels);
+        using var client = new SemanticCacheClient(host.Channel, ServerHost.AdminKey);
+        var stats = await client.GetStatsAsync("default");
+        Assert.Equal(1, stats.Explorations);
+        Assert.Equal(1, stats.BudgetLabels);
     }
 
     [Fact]

@@ -11,6 +11,8 @@ namespace SemCache.Cli.Commands;
 /// with its cluster id as the answer (the oracle); a hit is correct when it returns an entry of the
 /// prompt's own cluster. With error budgets, each δ is replayed too, with its learning curve, beside
 /// plain cosine thresholds and the <c>--config</c> baselines, all in the same run on the same vectors.
+/// With <c>--cross-encoder DIR</c> the budget replays feed the cross-encoder's score of each judged
+/// candidate to the budget's model (the static baselines stay plain thresholds).
 /// </summary>
 internal static class EvalTrafficCommand
 {
@@ -128,7 +130,7 @@ internal static class EvalTrafficCommand
             var budgetResults = new List<ReplayResult>();
             foreach (var delta in deltas)
             {
-                budgetResults.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"budget:{delta}"), main.SimilarityThreshold, main.Verifier, main.AmbiguityMargin, delta, explorationRate, bound), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
+                budgetResults.Add(await Replay(stream, vectors, new ReplaySettings(string.Create(CultureInfo.InvariantCulture, $"budget:{delta}"), main.SimilarityThreshold, main.Verifier, main.AmbiguityMargin, delta, explorationRate, bound, rescoring?.Rescorer), windowSize, warmupSize, cancellationToken).ConfigureAwait(false));
             }
 
             if (parseResult.GetValue(plot) is { } png && budgetResults.Count > 0)
@@ -172,6 +174,10 @@ internal static class EvalTrafficCommand
                         json.WriteNumber("explorations", r.Explorations);
                         json.WriteNumber("exploration_rate", Math.Round(r.ExplorationRate, 4));
                         json.WriteNumber("labels", r.Labels);
+
+                        // With --cross-encoder the model's score of the judged candidate is a feature of the budget.
+                        json.WriteBoolean("cross_encoder", rescoring is not null);
+                        json.WriteNumber("rescored", r.Rescored);
                         json.WriteNumber("warmup", r.Warmup);
                         json.WriteNumber("hit_rate_after_warmup", Math.Round(r.HitRateAfterWarmup, 4));
                         json.WriteNumber("error_rate_after_warmup", Math.Round(r.ErrorRateAfterWarmup, 4));

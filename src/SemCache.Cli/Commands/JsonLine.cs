@@ -36,6 +36,8 @@ internal static class JsonLine
         json.WriteNumber("invalidations", stats.Invalidations);
         json.WriteNumber("tokensSaved", stats.TokensSaved);
         json.WriteNumber("costSaved", stats.CostSaved);
+        json.WriteNumber("explorations", stats.Explorations);
+        json.WriteNumber("budgetLabels", stats.BudgetLabels);
         if (stats.PartitionKernels is { } kernels)
         {
             json.WriteStartObject("partitionKernels");

@@ -5,14 +5,20 @@ namespace SemCache.Cli.Commands;
 /// <summary>One prompt of a replayed stream and the intent cluster it belongs to.</summary>
 internal sealed record TrafficPrompt(string Prompt, string Cluster);
 
-/// <summary>How one replay decides hits: a static threshold with its verifier and margin, or an error budget δ.</summary>
-internal sealed record ReplaySettings(string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.02, double Confidence = 0.95);
+/// <summary>
+/// How one replay decides hits: a static threshold with its verifier and margin, or an error budget δ
+/// (with <see cref="Rescorer"/>, whose score is then a feature of the budget's model).
+/// </summary>
+internal sealed record ReplaySettings(
+    string Name, float Threshold, VerifierOptions Verifier, float AmbiguityMargin, double? ErrorBudget = null, double ExplorationRate = 0.02, double Confidence = 0.95,
+    ICandidateRescorer? Rescorer = null);
 
 /// <summary>Counts of one window of the stream (the learning curve).</summary>
 internal sealed record CurveWindow(int Prompts, int Hits, int Wrong, int Explorations);
 
-/// <summary>What one replay of the stream measured.</summary>
-internal sealed record ReplayResult(string Name, int Prompts, int Hits, int Wrong, int Explorations, long Labels, IReadOnlyList<CurveWindow> Curve, int Warmup, int HitsAfterWarmup, int WrongAfterWarmup)
+/// <summary>What one replay of the stream measured; <c>Rescored</c>: lookups whose judged candidate the re-scorer scored (a <c>rescore:</c> reason).</summary>
+internal sealed record ReplayResult(
+    string Name, int Prompts, int Hits, int Wrong, int Explorations, long Labels, IReadOnlyList<CurveWindow> Curve, int Warmup, int HitsAfterWarmup, int WrongAfterWarmup, int Rescored = 0)
 {
     public double HitRate => Prompts == 0 ? 0 : (double)Hits / Prompts;
 
@@ -58,10 +64,10 @@ internal static class TrafficOracle
         options.ErrorBudget.ExplorationRate = settings.ExplorationRate;
         options.ErrorBudget.Confidence = settings.Confidence;
         var curve = new List<CurveWindow>();
-        int hits = 0, wrong = 0, explorations = 0, hitsAfter = 0, wrongAfter = 0;
+        int hits = 0, wrong = 0, explorations = 0, hitsAfter = 0, wrongAfter = 0, rescored = 0;
         int wPrompts = 0, wHits = 0, wWrong = 0, wExplore = 0;
         long labels;
-        await using (var cache = SemanticCacheEngine.Open(options, embedder: null, verifier: settings.Verifier))
+        await using (var cache = SemanticCacheEngine.Open(options, embedder: null, verifier: settings.Verifier, rescorer: settings.Rescorer))
         {
             var scope = new CacheScope { Model = "eval" };
             var clusterOf = new Dictionary<long, string>();
@@ -70,6 +76,7 @@ internal static class TrafficOracle
                 var (prompt, cluster) = stream[k];
                 var result = await cache.LookupAsync(new CacheLookupRequest { Tenant = Tenant, Scope = scope, Prompt = prompt, Vector = vectors[k] }, cancellationToken).ConfigureAwait(false);
                 wPrompts++;
+                rescored += result.Reasons.Any(static r => r.StartsWith("rescore:", StringComparison.Ordinal)) ? 1 : 0;
                 if (result.IsHit)
                 {
                     var right = clusterOf.TryGetValue(result.EntryId, out var hitCluster) && string.Equals(hitCluster, cluster, StringComparison.Ordinal);
@@ -105,7 +112,7 @@ internal static class TrafficOracle
             labels = (await cache.GetStatsAsync(Tenant, cancellationToken).ConfigureAwait(false)).BudgetLabels;
         }
 
-        return new ReplayResult(settings.Name, stream.Count, hits, wrong, explorations, labels, curve, Math.Min(warmup, stream.Count), hitsAfter, wrongAfter);
+        return new ReplayResult(settings.Name, stream.Count, hits, wrong, explorations, labels, curve, Math.Min(warmup, stream.Count), hitsAfter, wrongAfter, rescored);
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace SemCache.Budget;
 
 /// <summary>
-/// A tenant's model of P(correct | similarity, rule signals): Bayesian logistic regression updated
+/// A tenant's model of P(correct | similarity, gap, re-scorer score, rule signals): Bayesian logistic regression updated
 /// online with the Laplace approximation (one Newton step per label, Sherman–Morrison for the
 /// covariance), so every label costs O(d²) with d = <see cref="Features"/> and the posterior gives a
 /// confidence bound. Each cached entry adds its own offset (<see cref="EntryBudget"/>), learned from
@@ -11,10 +11,20 @@ namespace SemCache.Budget;
 /// </summary>
 internal sealed class BudgetModel
 {
-    /// <summary>Bias, scaled similarity, scaled gap to the next candidate, then one feature per verifier rule (the bits of <c>VetoReasons</c>).</summary>
+    /// <summary>Bias, scaled similarity, scaled gap to the next candidate, the re-scorer's score, then one feature per verifier rule (the bits of <c>VetoReasons</c>).</summary>
     internal const int Rules = 12;
 
-    internal const int Features = 3 + Rules;
+    /// <summary>Index of the re-scorer's feature; the rules follow it.</summary>
+    private const int ScoreFeature = 3;
+
+    internal const int Features = 4 + Rules;
+
+    /// <summary>
+    /// The re-scorer's probability enters as its log-odds, clamped to ±6 (p from 0.25 % to 99.75 %:
+    /// beyond that a cross-encoder's confidence says nothing more a label could check) and halved so
+    /// the feature lives on the same scale (±3) as the others. 0.5, like an absent score, is 0: neutral.
+    /// </summary>
+    private const double MaxScoreLogit = 6, ScoreScale = 0.5;
 
     /// <summary>
     /// Gaps beyond this tell nothing more (the neighbour is far). 0.15: on the GPTCache-paraphrase
@@ -37,6 +47,15 @@ internal sealed class BudgetModel
     private const double PriorBias = 1, PriorSlope = 1, PriorGap = 0, PriorRule = -2;
     private const double PriorBiasVariance = 4, PriorSlopeVariance = 4, PriorGapVariance = 4, PriorRuleVariance = 2;
 
+    // The re-scorer's score (ICandidateRescorer: a probability that both prompts ask for the same
+    // answer) starts at weight 1 on the halved log-odds, i.e. half of the score's own log-odds is
+    // added to the logit. A calibrated score from a model independent of the embedding would earn
+    // weight 2 (its full log-odds); a cross-encoder reads the same pair as the embedder, so part of
+    // its evidence is already in the similarity, and a model of unknown calibration starts at half
+    // trust. The variance (4) is as wide as the similarity's: the labels, not the prior, decide how
+    // much a given model is worth.
+    private const double PriorScore = 1, PriorScoreVariance = 4;
+
     /// <summary>Prior variance of an entry's offset.</summary>
     internal const double EntryPriorVariance = 1;
 
@@ -53,33 +72,44 @@ internal sealed class BudgetModel
         _covariance[0] = PriorBiasVariance;
         _covariance[Features + 1] = PriorSlopeVariance;
         _covariance[(2 * Features) + 2] = PriorGapVariance;
+        _mean[ScoreFeature] = PriorScore;
+        _covariance[(ScoreFeature * Features) + ScoreFeature] = PriorScoreVariance;
         for (var r = 0; r < Rules; r++)
         {
-            _mean[3 + r] = PriorRule;
-            _covariance[((3 + r) * Features) + 3 + r] = PriorRuleVariance;
+            _mean[ScoreFeature + 1 + r] = PriorRule;
+            _covariance[((ScoreFeature + 1 + r) * Features) + ScoreFeature + 1 + r] = PriorRuleVariance;
         }
     }
 
     /// <summary>Labels learned so far.</summary>
     public long Labels => Interlocked.Read(ref _labels);
 
-    /// <summary>The feature vector of a candidate.</summary>
-    public static void Encode(float similarity, ushort vetoes, float gap, Span<double> x)
+    /// <summary>The feature vector of a candidate; <paramref name="score"/> NaN: no re-scorer score (neutral).</summary>
+    public static void Encode(float similarity, ushort vetoes, float gap, float score, Span<double> x)
     {
         x[0] = 1;
         x[1] = (similarity - Centre) * Scale;
         x[2] = Math.Clamp(gap, 0, MaxGap) * Scale;
+        x[ScoreFeature] = ScoreFeatureOf(score);
         for (var r = 0; r < Rules; r++)
         {
-            x[3 + r] = (vetoes & (1 << r)) != 0 ? 1 : 0;
+            x[ScoreFeature + 1 + r] = (vetoes & (1 << r)) != 0 ? 1 : 0;
         }
     }
 
-    /// <summary>Mean and variance of the tenant's logit for a candidate.</summary>
-    public (double Mean, double Variance) Logit(float similarity, ushort vetoes, float gap)
+    /// <summary>The re-scorer's feature: its clamped, halved log-odds; 0 (neutral) without a score.</summary>
+    internal static double ScoreFeatureOf(float score)
+    {
+        if (!float.IsFinite(score)) { return 0; }
+        var p = Math.Clamp(score, 1e-6, 1 - 1e-6);
+        return Math.Clamp(Math.Log(p / (1 - p)), -MaxScoreLogit, MaxScoreLogit) * ScoreScale;
+    }
+
+    /// <summary>Mean and variance of the tenant's logit for a candidate (<paramref name="score"/> NaN: none).</summary>
+    public (double Mean, double Variance) Logit(float similarity, ushort vetoes, float gap, float score = float.NaN)
     {
         Span<double> x = stackalloc double[Features];
-        Encode(similarity, vetoes, gap, x);
+        Encode(similarity, vetoes, gap, score, x);
         lock (_gate)
         {
             return (Dot(_mean, x), Quadratic(x));
@@ -88,11 +118,12 @@ internal sealed class BudgetModel
 
     /// <summary>
     /// The estimate of P(correct) and its lower confidence bound for a candidate of an entry
-    /// (<paramref name="entry"/> null: no entry offset), <paramref name="z"/> standard deviations below the mean logit.
+    /// (<paramref name="entry"/> null: no entry offset), <paramref name="z"/> standard deviations below the mean logit;
+    /// <paramref name="score"/> is the re-scorer's score (NaN: none, neutral).
     /// </summary>
-    public (double Mean, double Lower) Predict(float similarity, ushort vetoes, float gap, EntryBudget? entry, double z)
+    public (double Mean, double Lower) Predict(float similarity, ushort vetoes, float gap, EntryBudget? entry, double z, float score = float.NaN)
     {
-        var (mean, variance) = Logit(similarity, vetoes, gap);
+        var (mean, variance) = Logit(similarity, vetoes, gap, score);
         if (entry is not null)
         {
             var (offset, offsetVariance) = entry.Offset;
@@ -108,7 +139,7 @@ internal sealed class BudgetModel
     {
         Span<double> x = stackalloc double[Features];
         Span<double> sx = stackalloc double[Features];
-        Encode(label.Similarity, label.Vetoes, label.Gap, x);
+        Encode(label.Similarity, label.Vetoes, label.Gap, label.Score, x);
         var y = label.Correct ? 1.0 : 0.0;
         var offset = entry?.Offset.Mean ?? 0;
         double tenantLogit;

@@ -9,6 +9,15 @@ namespace SemCache.Budget;
 /// </summary>
 internal sealed class EntryBudget(int maxLabels)
 {
+    /// <summary>
+    /// What one entry's budget state can cost, counted against the cache's byte limits: this object
+    /// (header, lock, fields, the last served label: ~120 bytes, rounded up to 160) and its label
+    /// array (16 bytes per label as laid out in memory, plus the array's header), and the labels in
+    /// the entry's stored record (<see cref="Storage.EntryRecordCodec.MaxLabelBytes"/> each plus a count).
+    /// </summary>
+    public static long ChargedBytes(int maxLabels) =>
+        160 + 24 + (maxLabels * 16L) + sizeof(int) + (maxLabels * (long)Storage.EntryRecordCodec.MaxLabelBytes);
+
     private readonly Lock _gate = new();
     private readonly BudgetLabel[] _labels = new BudgetLabel[maxLabels];
     private int _count;

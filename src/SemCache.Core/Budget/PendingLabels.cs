@@ -1,7 +1,7 @@
 namespace SemCache.Budget;
 
 /// <summary>A miss that had a candidate: when the prompt's fresh answer is stored, it labels the candidate.</summary>
-internal readonly record struct PendingLabel(string Tenant, long CandidateId, float Similarity, ushort Vetoes, float Gap);
+internal readonly record struct PendingLabel(string Tenant, long CandidateId, float Similarity, ushort Vetoes, float Gap, float Score);
 
 /// <summary>
 /// Misses waiting for the application's fresh answer, keyed by the prompt's exact key (which

@@ -39,6 +39,28 @@ internal sealed partial class SemanticCache
         return budget.MaxErrorRate;
     }
 
+    /// <summary>True when any tenant or scope can have an error budget.</summary>
+    private bool BudgetConfigured =>
+        _options.ErrorBudget.MaxErrorRate is not null || _options.ErrorBudget.Tenants.Count > 0 || _options.ErrorBudget.Models.Count > 0;
+
+    /// <summary>
+    /// What an entry is charged (against MaxBytes and MaxBytesPerTenant) for its error-budget state:
+    /// when a budget can apply, or the record carries labels (which rebuild that state), every entry
+    /// is charged up front for a full set of labels in its record and its <see cref="EntryBudget"/> in
+    /// memory. Charged when the entry is added, not when its first label comes: the charge is then
+    /// fixed for the entry's life (a label never changes what a removal must give back, and eviction
+    /// after each store already sees it); the price is that entries a budget never judges pay it too
+    /// (on the high side, like <see cref="Eviction.EntryCost"/>).
+    /// </summary>
+    private long BudgetBytesOf(CacheEntryRecord record) =>
+        BudgetConfigured || record.Labels.Count > 0 ? EntryBudget.ChargedBytes(_options.ErrorBudget.MaxLabelsPerEntry) : 0;
+
+    /// <summary>Bytes charged for entry <paramref name="id"/> (tests); 0 for an unknown entry.</summary>
+    internal long ChargedBytesOf(long id) => _entries.TryGetValue(id, out var meta) ? meta.Size : 0;
+
+    /// <summary>Labels the tenant's model has learned (tests); 0 for a tenant without one.</summary>
+    internal long ModelLabelsOf(string tenant) => _tenants.TryGetValue(tenant, out var state) ? Volatile.Read(ref state.BudgetModel)?.Labels ?? 0 : 0;
+
     private static BudgetModel ModelOf(TenantState tenant)
     {
         var model = Volatile.Read(ref tenant.BudgetModel);
@@ -65,13 +87,22 @@ internal sealed partial class SemanticCache
     /// else a miss with <c>veto:budget</c>. Every miss with a candidate waits for the prompt's fresh
     /// answer to label that candidate.
     /// </summary>
-    private CacheLookupResult DecideWithBudget(CacheLookupRequest request, RequestKeys keys, ReadOnlySpan<VectorHit> hits, long now, double delta)
+    /// <remarks>
+    /// With an <see cref="ICandidateRescorer"/> the judged candidate's score is a feature of the model
+    /// (not a veto: <see cref="SemanticCacheOptions.RescoreMinScore"/> does not apply under a budget).
+    /// Its cost is bounded: at most one pair per lookup (the one candidate judged, never its rivals),
+    /// only for a candidate at or above <see cref="ErrorBudgetOptions.MinSimilarity"/> (the band the
+    /// budget judges and labels in) and not refused as ambiguous first. A failing re-scorer gives no
+    /// score: the candidate is judged without it (neutral), as a label without a score is learned.
+    /// </remarks>
+    private async ValueTask<CacheLookupResult> DecideWithBudgetAsync(
+        CacheLookupRequest request, RequestKeys keys, VectorHit[] hits, int n, long now, double delta, CancellationToken cancellationToken)
     {
         var tenant = keys.Tenant!;
         var budget = _options.ErrorBudget;
-        var best = hits.Length > 0 ? hits[0].Similarity : 0f;
+        var best = n > 0 ? hits[0].Similarity : 0f;
         PromptAnalysis? queryAnalysis = null;
-        for (var i = 0; i < hits.Length; i++)
+        for (var i = 0; i < n; i++)
         {
             var hit = hits[i];
             if (hit.Similarity < budget.MinSimilarity) { break; }
@@ -95,16 +126,23 @@ internal sealed partial class SemanticCache
             }
 
             var entry = Volatile.Read(ref meta.Budget);
-            var gap = hit.Similarity - (i + 1 < hits.Length ? Math.Max(hits[i + 1].Similarity, budget.MinSimilarity) : budget.MinSimilarity);
-            var (mean, lower) = ModelOf(tenant).Predict(hit.Similarity, vetoes, gap, entry, BudgetModel.NormalQuantile(budget.Confidence));
-            var label = new BudgetLabel(hit.Similarity, vetoes, Correct: true, gap);
-            var rival = HasRival(hits[(i + 1)..], hit.Similarity - _options.AmbiguityMargin, hit.Similarity - _options.AmbiguityMargin, record.Response, request, now, ref queryAnalysis);
+            var gap = hit.Similarity - (i + 1 < n ? Math.Max(hits[i + 1].Similarity, budget.MinSimilarity) : budget.MinSimilarity);
+            var rival = HasRival(hits.AsSpan(i + 1, n - i - 1), hit.Similarity - _options.AmbiguityMargin, hit.Similarity - _options.AmbiguityMargin, record.Response, request, now, ref queryAnalysis);
             if (rival)
             {
                 Interlocked.Increment(ref tenant.Vetoes);
-                return Wait(keys, meta, label, CacheLookupResult.Miss(best, ["veto:ambiguous"]));
+                return Wait(keys, meta, new BudgetLabel(hit.Similarity, vetoes, Correct: true, gap), CacheLookupResult.Miss(best, ["veto:ambiguous"]));
             }
 
+            var score = float.NaN;
+            if (_rescorer is not null && request.Prompt is not null)
+            {
+                score = await RescoreAsync(request.Prompt, record.Prompt, cancellationToken) ?? float.NaN;
+                signals = [.. signals, float.IsFinite(score) ? string.Create(CultureInfo.InvariantCulture, $"rescore:{score:0.000}") : "rescore:failed"];
+            }
+
+            var (mean, lower) = ModelOf(tenant).Predict(hit.Similarity, vetoes, gap, entry, BudgetModel.NormalQuantile(budget.Confidence), score);
+            var label = new BudgetLabel(hit.Similarity, vetoes, Correct: true, gap, score);
             var exploit = false;
             if (1 - lower > delta)
             {
@@ -136,7 +174,7 @@ internal sealed partial class SemanticCache
             return Hit(CacheHitKind.Semantic, meta, record.Response, record.EarlierResponses, hit.Similarity, reasons, now);
         }
 
-        if (hits.Length > 0) { _telemetry.NearMissSimilarity.Record(best); }
+        if (n > 0) { _telemetry.NearMissSimilarity.Record(best); }
         return CacheLookupResult.Miss(best);
     }
 
@@ -145,7 +183,7 @@ internal sealed partial class SemanticCache
     {
         if (keys.ExactKey is { } exact)
         {
-            Pending.Add(exact.Key128, new PendingLabel(keys.TenantName, candidate.Id, label.Similarity, label.Vetoes, label.Gap));
+            Pending.Add(exact.Key128, new PendingLabel(keys.TenantName, candidate.Id, label.Similarity, label.Vetoes, label.Gap, label.Score));
         }
 
         return miss;
@@ -186,7 +224,7 @@ internal sealed partial class SemanticCache
 
         var same = await AnswersAgreeAsync(prompt, record.Response, freshAnswer, cancellationToken);
         if (same is not { } correct) { return; }
-        await LearnAsync(meta, new BudgetLabel(pending.Similarity, pending.Vetoes, correct, pending.Gap), cancellationToken);
+        await LearnAsync(meta, new BudgetLabel(pending.Similarity, pending.Vetoes, correct, pending.Gap, pending.Score), cancellationToken);
     }
 
     /// <summary>The configured comparison, else normalised text equality, else (when configured) answer-embedding similarity.</summary>

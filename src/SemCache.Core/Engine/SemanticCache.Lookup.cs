@@ -256,7 +256,7 @@ internal sealed partial class SemanticCache
             }
 
             // With an error budget the learned model decides (SemanticCache.Budget.cs).
-            if (ErrorBudgetFor(request.Tenant, request.Scope) is { } delta) { return DecideWithBudget(request, keys, hits.AsSpan(0, n), now, delta); }
+            if (ErrorBudgetFor(request.Tenant, request.Scope) is { } delta) { return await DecideWithBudgetAsync(request, keys, hits, n, now, delta, cancellationToken); }
 
             PromptAnalysis? queryAnalysis = null;
             List<string>? vetoes = null;

@@ -128,12 +128,16 @@ internal sealed partial class SemanticCache
         return removed;
     }
 
-    /// <summary>After a failed store delete: the entries the store still holds come back into memory.</summary>
+    /// <summary>
+    /// After a failed store delete: the entries the store still holds come back into memory, each with
+    /// the error-budget state it had (its labels are in its tenant's model already: learning them again
+    /// from the record would count them twice).
+    /// </summary>
     private void Restore(List<EntryMeta> removed)
     {
         foreach (var meta in removed)
         {
-            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, analysis: null); }
+            if (_store.TryGet(meta.Id, out var record) && record is not null) { Apply(record, meta.Tenant, analysis: null, previous: meta); }
         }
     }
 

@@ -133,8 +133,13 @@ internal sealed partial class SemanticCache
     /// <summary>
     /// Adds a stored record to memory: entry map, lists, tags, expiry queue, index. Which entry answers a
     /// prompt exactly is the store's exact-key record, not a second map here.
+    /// <para>
+    /// <paramref name="previous"/> is the entry's own memory before a failed removal (<see cref="Restore"/>):
+    /// its error-budget state, feedback boost and hit counts come back as they were, and its labels are
+    /// not learned again.
+    /// </para>
     /// </summary>
-    private void Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis)
+    private void Apply(CacheEntryRecord record, TenantState tenant, PromptAnalysis? analysis, EntryMeta? previous = null)
     {
         var meta = new EntryMeta
         {
@@ -142,14 +147,18 @@ internal sealed partial class SemanticCache
             Tenant = tenant,
             PartitionKey = record.PartitionKey,
             Tags = record.Tags.Count == 0 ? [] : record.Tags as string[] ?? [.. record.Tags],
-            Size = record.SizeInBytes + EntryCost.MetadataBytes + (record.Tags.Count * EntryCost.TagBytes) + (record.Vector is null ? 0 : _vectorBytes),
+            Size = record.SizeInBytes + EntryCost.MetadataBytes + (record.Tags.Count * EntryCost.TagBytes) + (record.Vector is null ? 0 : _vectorBytes)
+                + BudgetBytesOf(record),
             CreatedTicks = record.CreatedUtcTicks,
             ExpiresTicks = record.ExpiresUtcTicks,
             InputTokens = record.InputTokens,
             OutputTokens = record.OutputTokens,
             Cost = record.Cost,
             HasVector = record.Vector is not null,
-            LastAccessTicks = record.CreatedUtcTicks,
+            LastAccessTicks = previous is null ? record.CreatedUtcTicks : Interlocked.Read(ref previous.LastAccessTicks),
+            Hits = previous is null ? 0 : Volatile.Read(ref previous.Hits),
+            ThresholdBoost = previous?.ThresholdBoost ?? 0,
+            Budget = previous is null ? null : Volatile.Read(ref previous.Budget),
         };
 
         lock (_gate)
@@ -171,7 +180,7 @@ internal sealed partial class SemanticCache
         }
 
         if (analysis is not null) { _analyses.Set(record.Id, analysis); }
-        if (record.Labels.Count > 0) { RestoreLabels(meta, record.Labels); }
+        if (record.Labels.Count > 0 && meta.Budget is null) { RestoreLabels(meta, record.Labels); }
         if (record.Vector is not null)
         {
             var partition = _partitions.Enter(record.PartitionKey, tenant.Name, record.ScopeFingerprint);

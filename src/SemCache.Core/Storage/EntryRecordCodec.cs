@@ -13,7 +13,9 @@ namespace SemCache.Storage;
 /// u64 XxHash3 of everything before it</c>, where the bracketed parts are present when their flag is set,
 /// Format 2 is format 1 with one more optional part before the checksum, <c>[i32 label count,
 /// (f32 similarity, u16 vetoes, u8 correct, f32 gap)...]</c> (error-budget labels); a record without labels is
-/// still written as format 1, byte for byte as before, and both formats are read,
+/// still written as format 1, byte for byte as before, and labels without a re-scorer score as format 2.
+/// Format 3 is format 2 whose labels also carry the re-scorer's score, <c>(f32 similarity, u16 vetoes,
+/// u8 correct, f32 gap, f32 score)...</c> (NaN: none), written when any label has one. All three formats are read,
 /// and <c>str</c> is an i32 byte length followed by UTF-8. The trailing checksum makes a torn or
 /// corrupted value detectable, so it is never served.
 /// </summary>
@@ -24,10 +26,28 @@ internal static class EntryRecordCodec
     /// <summary>Format of a record that carries error-budget labels.</summary>
     public const byte LabelledFormatVersion = 2;
 
+    /// <summary>Format of a record whose labels carry the re-scorer's score.</summary>
+    public const byte ScoredFormatVersion = 3;
+
     private const byte HasVectorFlag = 1;
     private const byte HasEarlierResponsesFlag = 2;
     private const byte HasLabelsFlag = 4;
     private const int LabelBytes = sizeof(float) + sizeof(ushort) + 1 + sizeof(float);
+    private const int ScoredLabelBytes = LabelBytes + sizeof(float);
+
+    /// <summary>Bytes one label takes in a record, at most (with a score): what the error budget charges per label.</summary>
+    public const int MaxLabelBytes = ScoredLabelBytes;
+
+    private static bool Scored(IReadOnlyList<Budget.BudgetLabel> labels)
+    {
+        foreach (var label in labels)
+        {
+            if (label.HasScore)
+                return true;
+        }
+
+        return false;
+    }
     private const int FingerprintBytes = 32;
     private const int ChecksumBytes = sizeof(ulong);
     private const int HeaderBytes = 2 + (6 * sizeof(long)) + 16 + (3 * FingerprintBytes);
@@ -52,7 +72,7 @@ internal static class EntryRecordCodec
         if (entry.Vector is { } vector)
             length += sizeof(int) + (vector.Length * (long)sizeof(float));
         if (entry.Labels.Count > 0)
-            length += sizeof(int) + (entry.Labels.Count * (long)LabelBytes);
+            length += sizeof(int) + (entry.Labels.Count * (long)(Scored(entry.Labels) ? ScoredLabelBytes : LabelBytes));
         return length > int.MaxValue / 2 ? int.MaxValue / 2 : (int)length;
     }
 
@@ -61,7 +81,8 @@ internal static class EntryRecordCodec
     {
         var w = new SpanWriter(destination);
         var labelled = entry.Labels.Count > 0;
-        w.Byte(labelled ? LabelledFormatVersion : FormatVersion);
+        var scored = labelled && Scored(entry.Labels);
+        w.Byte(scored ? ScoredFormatVersion : labelled ? LabelledFormatVersion : FormatVersion);
         w.Byte((byte)((entry.Vector is null ? 0 : HasVectorFlag) | (entry.EarlierResponses.Count == 0 ? 0 : HasEarlierResponsesFlag) | (labelled ? HasLabelsFlag : 0)));
         w.Int64(entry.Id);
         w.Int64(entry.CreatedUtcTicks);
@@ -102,6 +123,8 @@ internal static class EntryRecordCodec
                 w.UInt16(label.Vetoes);
                 w.Byte(label.Correct ? (byte)1 : (byte)0);
                 w.Int32(BitConverter.SingleToInt32Bits(label.Gap));
+                if (scored)
+                    w.Int32(BitConverter.SingleToInt32Bits(label.Score));
             }
         }
 
@@ -154,14 +177,16 @@ internal static class EntryRecordCodec
         if (view.LabelCount == 0)
             return [];
         var labels = new Budget.BudgetLabel[view.LabelCount];
+        var size = view.LabelsScored ? ScoredLabelBytes : LabelBytes;
         for (var i = 0; i < labels.Length; i++)
         {
-            var at = view.Labels[(i * LabelBytes)..];
+            var at = view.Labels[(i * size)..];
             labels[i] = new Budget.BudgetLabel(
                 BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at)),
                 BinaryPrimitives.ReadUInt16LittleEndian(at[sizeof(float)..]),
                 at[sizeof(float) + sizeof(ushort)] != 0,
-                BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at[(sizeof(float) + sizeof(ushort) + 1)..])));
+                BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at[(sizeof(float) + sizeof(ushort) + 1)..])),
+                view.LabelsScored ? BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(at[LabelBytes..])) : float.NaN);
         }
 
         return labels;
@@ -194,10 +219,10 @@ internal static class EntryRecordCodec
 
         var r = new SpanReader(body);
         var format = r.Byte();
-        if (format is not (FormatVersion or LabelledFormatVersion))
+        if (format is not (FormatVersion or LabelledFormatVersion or ScoredFormatVersion))
             return false;
         var flags = r.Byte();
-        var known = format == LabelledFormatVersion ? HasVectorFlag | HasEarlierResponsesFlag | HasLabelsFlag : HasVectorFlag | HasEarlierResponsesFlag;
+        var known = format != FormatVersion ? HasVectorFlag | HasEarlierResponsesFlag | HasLabelsFlag : HasVectorFlag | HasEarlierResponsesFlag;
         if ((flags & ~known) != 0)
             return false;
         view.Id = r.Int64();
@@ -250,10 +275,12 @@ internal static class EntryRecordCodec
         if ((flags & HasLabelsFlag) != 0)
         {
             var labels = r.Int32();
-            if (!r.Ok || labels <= 0 || labels > r.Remaining / LabelBytes)
+            var size = format == ScoredFormatVersion ? ScoredLabelBytes : LabelBytes;
+            if (!r.Ok || labels <= 0 || labels > r.Remaining / size)
                 return false;
             view.LabelCount = labels;
-            view.Labels = r.Slice(labels * LabelBytes);
+            view.LabelsScored = format == ScoredFormatVersion;
+            view.Labels = r.Slice(labels * size);
         }
 
         return r.Ok && r.Remaining == 0;
@@ -267,7 +294,7 @@ internal static class EntryRecordCodec
     /// <summary>Reads the entry id of an encoded value without decoding it (no checksum check).</summary>
     public static bool TryPeekId(ReadOnlySpan<byte> source, out long id)
     {
-        if (source.Length >= 2 + sizeof(long) && source[0] is FormatVersion or LabelledFormatVersion)
+        if (source.Length >= 2 + sizeof(long) && source[0] is FormatVersion or LabelledFormatVersion or ScoredFormatVersion)
         {
             id = BinaryPrimitives.ReadInt64LittleEndian(source[2..]);
             return true;
@@ -281,7 +308,7 @@ internal static class EntryRecordCodec
     public static bool TryPeekExactKey(ReadOnlySpan<byte> source, out ReadOnlySpan<byte> exactKey)
     {
         const int offset = 2 + (6 * sizeof(long)) + 16 + (2 * FingerprintBytes);
-        if (source.Length >= offset + FingerprintBytes && source[0] is FormatVersion or LabelledFormatVersion)
+        if (source.Length >= offset + FingerprintBytes && source[0] is FormatVersion or LabelledFormatVersion or ScoredFormatVersion)
         {
             exactKey = source.Slice(offset, FingerprintBytes);
             return true;
@@ -437,7 +464,10 @@ internal ref struct EntryView
     public int Dimensions;
     public ReadOnlySpan<byte> Vector;
 
-    /// <summary>Error-budget labels (format 2), eleven bytes each.</summary>
+    /// <summary>Error-budget labels (format 2: eleven bytes each; format 3: fifteen, with the re-scorer's score).</summary>
     public int LabelCount;
+
+    /// <summary>True when the labels carry the re-scorer's score (format 3).</summary>
+    public bool LabelsScored;
     public ReadOnlySpan<byte> Labels;
 }

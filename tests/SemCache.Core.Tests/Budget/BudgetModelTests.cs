@@ -25,4 +25,27 @@ public sealed class BudgetModelTests
         Assert.True(at14 > at10, $"P(correct) at gap 0.14 ({at14:0.0000}) should exceed that at 0.10 ({at10:0.0000})");
         Assert.Equal(at15, at30);
     }
+
+    [Fact]
+    public void An_absent_score_is_neutral_and_a_score_that_separated_the_labels_moves_the_estimate_both_ways()
+    {
+        var model = new BudgetModel();
+
+        // Before any label: no score and a score of 0.5 (log-odds 0) give the same estimate.
+        Assert.Equal(model.Predict(0.93f, 0, 0.05f, null, 1.645), model.Predict(0.93f, 0, 0.05f, null, 1.645, 0.5f));
+
+        // Labels at one similarity and gap where only the score tells right from wrong.
+        for (var i = 0; i < 100; i++)
+        {
+            model.Learn(new BudgetLabel(0.93f, 0, Correct: true, Gap: 0.05f, Score: 0.9f), null);
+            model.Learn(new BudgetLabel(0.93f, 0, Correct: false, Gap: 0.05f, Score: 0.1f), null);
+        }
+
+        var (high, _) = model.Predict(0.93f, 0, 0.05f, null, 1.645, 0.9f);
+        var (low, _) = model.Predict(0.93f, 0, 0.05f, null, 1.645, 0.1f);
+        var (none, _) = model.Predict(0.93f, 0, 0.05f, null, 1.645);
+        Assert.True(high > 0.95, $"P(correct) with a high score: {high:0.0000}");
+        Assert.True(low < 0.05, $"P(correct) with a low score: {low:0.0000}");
+        Assert.InRange(none, low, high);
+    }
 }

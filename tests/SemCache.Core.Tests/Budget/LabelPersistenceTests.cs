@@ -59,4 +59,28 @@ public sealed class LabelPersistenceTests
         torn[^10] ^= 0x40;
         Assert.False(EntryRecordCodec.TryDecode(torn, out _));
     }
+
+    [Fact]
+    public void Labels_with_a_rescorer_score_round_trip_in_format_3_and_labels_without_one_stay_format_2()
+    {
+        BudgetLabel[] scored = [new(0.93f, 0, true, 0.05f, 0.87f), new(0.95f, 1 << 3, false, 0.01f)];
+        var entry = Entry(11, prompt: "the prompt", response: "the answer", vector: [0f, 1f]).WithLabels(scored);
+        var bytes = Encode(entry);
+        Assert.Equal(EntryRecordCodec.ScoredFormatVersion, bytes[0]);
+        Assert.True(EntryRecordCodec.TryDecode(bytes, out var decoded));
+        Assert.Equal(0.87f, decoded!.Labels[0].Score);
+        Assert.True(float.IsNaN(decoded.Labels[1].Score));
+        Assert.Equal(scored[0], decoded.Labels[0]);
+        Assert.Equal("the answer", decoded.Response);
+        Assert.Equal([0f, 1f], decoded.Vector!);
+        Assert.True(EntryRecordCodec.TryPeekId(bytes, out var id));
+        Assert.Equal(11, id);
+
+        // Four bytes more per label than format 2, and format 2 (no score anywhere) is unchanged and read as "no score".
+        var unscored = Encode(Entry(11, prompt: "the prompt", response: "the answer", vector: [0f, 1f]).WithLabels([scored[0] with { Score = float.NaN }, scored[1]]));
+        Assert.Equal(EntryRecordCodec.LabelledFormatVersion, unscored[0]);
+        Assert.Equal(unscored.Length + 8, bytes.Length);
+        Assert.True(EntryRecordCodec.TryDecode(unscored, out var old));
+        Assert.All(old!.Labels, static l => Assert.False(l.HasScore));
+    }
 }
