@@ -2,6 +2,7 @@ using SemCache.Budget;
 using SemCache.Engine;
 using SemCache.Storage;
 using SemCache.Tests.Engine;
+using SemCache.Tests.Storage;
 
 namespace SemCache.Tests.Budget;
 
@@ -153,30 +154,11 @@ public sealed class BudgetAccountingTests
     }
 
     /// <summary>Passes everything to the real store; batch deletes fail while <see cref="FailDeletes"/> is set.</summary>
-    private sealed class FailingDeleteStore(IEntryStore inner) : IEntryStore
+    private sealed class FailingDeleteStore(IEntryStore inner) : ForwardingEntryStore(inner)
     {
         public volatile bool FailDeletes;
 
-        public long MaxEntryId => inner.MaxEntryId;
-
-        public ValueTask PutAsync(CacheEntryRecord entry, CancellationToken cancellationToken) => inner.PutAsync(entry, cancellationToken);
-
-        public bool TryGet(long entryId, out CacheEntryRecord? entry) => inner.TryGet(entryId, out entry);
-
-        public bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId) => inner.TryGetExact(exactKey, out entryId);
-
-        public ServeRead TryServe<TState>(long entryId, in TState state, EntryFilter<TState> accept, out string response, out string[] earlierResponses) =>
-            inner.TryServe(entryId, in state, accept, out response, out earlierResponses);
-
-        public ValueTask<bool> DeleteAsync(long entryId, CancellationToken cancellationToken) => inner.DeleteAsync(entryId, cancellationToken);
-
-        public ValueTask<int> DeleteManyAsync(IReadOnlyCollection<long> entryIds, CancellationToken cancellationToken) =>
-            FailDeletes ? throw new IOException("injected delete failure") : inner.DeleteManyAsync(entryIds, cancellationToken);
-
-        public IEnumerable<CacheEntryRecord> ScanLive() => inner.ScanLive();
-
-        public ValueTask CheckpointAsync(CancellationToken cancellationToken) => inner.CheckpointAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public override ValueTask<int> DeleteManyAsync(IReadOnlyCollection<long> entryIds, CancellationToken cancellationToken) =>
+            FailDeletes ? throw new IOException("injected delete failure") : base.DeleteManyAsync(entryIds, cancellationToken);
     }
 }

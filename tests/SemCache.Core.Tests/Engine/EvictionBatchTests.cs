@@ -1,4 +1,5 @@
 using SemCache.Storage;
+using SemCache.Tests.Storage;
 
 namespace SemCache.Tests.Engine;
 
@@ -55,35 +56,16 @@ public sealed class EvictionBatchTests
     }
 
     /// <summary>Passes everything to the real store and counts batch deletes.</summary>
-    private sealed class CountingStore(IEntryStore inner) : IEntryStore
+    private sealed class CountingStore(IEntryStore inner) : ForwardingEntryStore(inner)
     {
         private int _deleteManyCalls;
 
         public int DeleteManyCalls => Volatile.Read(ref _deleteManyCalls);
 
-        public long MaxEntryId => inner.MaxEntryId;
-
-        public ValueTask PutAsync(CacheEntryRecord entry, CancellationToken cancellationToken) => inner.PutAsync(entry, cancellationToken);
-
-        public bool TryGet(long entryId, out CacheEntryRecord? entry) => inner.TryGet(entryId, out entry);
-
-        public bool TryGetExact(ReadOnlySpan<byte> exactKey, out long entryId) => inner.TryGetExact(exactKey, out entryId);
-
-        public ServeRead TryServe<TState>(long entryId, in TState state, EntryFilter<TState> accept, out string response, out string[] earlierResponses) =>
-            inner.TryServe(entryId, in state, accept, out response, out earlierResponses);
-
-        public ValueTask<bool> DeleteAsync(long entryId, CancellationToken cancellationToken) => inner.DeleteAsync(entryId, cancellationToken);
-
-        public ValueTask<int> DeleteManyAsync(IReadOnlyCollection<long> entryIds, CancellationToken cancellationToken)
+        public override ValueTask<int> DeleteManyAsync(IReadOnlyCollection<long> entryIds, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _deleteManyCalls);
-            return inner.DeleteManyAsync(entryIds, cancellationToken);
+            return base.DeleteManyAsync(entryIds, cancellationToken);
         }
-
-        public IEnumerable<CacheEntryRecord> ScanLive() => inner.ScanLive();
-
-        public ValueTask CheckpointAsync(CancellationToken cancellationToken) => inner.CheckpointAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
