@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SemCache.Cluster.Grains;
 using SemCache.Cluster.Routing;
+using SemCache.Engine;
 
 namespace SemCache.Cluster.Replication;
 
@@ -22,9 +23,10 @@ namespace SemCache.Cluster.Replication;
 /// each other); the epoch check is a fence against coordinators of an older configuration, not a lock.
 /// </para>
 /// </remarks>
-internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyOps
+internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyOps, IDisposable
 {
     private readonly ConcurrentDictionary<string, CopyState> _copies = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _membershipGate = new(1, 1);
 
     public string Silo => silo;
 
@@ -38,39 +40,59 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<CopyStatus> JoinAsync(string group, long epoch, long joinedEpoch, bool fresh)
     {
-        if (fresh || !_copies.ContainsKey(group))
+        // Joins and drops of this silo's copies run one at a time: a check of the epoch and the removal of the
+        // data it allows must not interleave with another coordinator's join or drop (rare calls; lookups and
+        // writes do not take this gate).
+        await _membershipGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            // A new member starts empty: whatever an earlier copy left here may have missed writes.
-            _copies.TryRemove(group, out _);
-            await RemoveAllAsync(group).ConfigureAwait(false);
-            joinedEpoch = epoch;
-        }
-
-        // An epoch is taken once per copy: a second coordinator that computed the same epoch (two activations
-        // of the group for a moment while membership changes) is refused here, so it cannot write under it.
-        var taken = false;
-        var state = _copies.AddOrUpdate(
-            group,
-            _ => new CopyState(epoch, joinedEpoch),
-            (_, existing) =>
+            // An epoch is taken once per copy, and checked before anything is removed: a second coordinator that
+            // computed the same epoch (two activations of the group for a moment while membership changes) is
+            // refused here, so it can neither write under it nor empty a copy the other one holds.
+            if (_copies.TryGetValue(group, out var existing) && existing.Epoch >= epoch)
             {
-                taken = existing.Epoch >= epoch;
-                return taken ? existing : new CopyState(epoch, Math.Min(existing.JoinedEpoch, joinedEpoch));
-            });
-        if (taken || state.Epoch != epoch)
-        {
-            throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is not newer");
-        }
+                throw new StaleGroupException($"group {group} already has configuration {existing.Epoch} on {silo}; {epoch} is not newer");
+            }
 
-        return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
+            if (fresh || existing is null)
+            {
+                // A new member starts empty: whatever an earlier copy left here may have missed writes.
+                _copies.TryRemove(group, out _);
+                await RemoveAllAsync(group).ConfigureAwait(false);
+                joinedEpoch = epoch;
+            }
+
+            var state = _copies.AddOrUpdate(
+                group,
+                _ => new CopyState(epoch, joinedEpoch),
+                (_, current) => current.Epoch >= epoch ? current : new CopyState(epoch, Math.Min(current.JoinedEpoch, joinedEpoch)));
+            if (state.Epoch != epoch)
+            {
+                throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is not newer");
+            }
+
+            return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
+        }
+        finally
+        {
+            _membershipGate.Release();
+        }
     }
 
     public async Task DropAsync(string group, long olderThanEpoch)
     {
-        if (_copies.TryGetValue(group, out var state) && state.Epoch < olderThanEpoch)
+        await _membershipGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
-            await RemoveAllAsync(group).ConfigureAwait(false);
+            if (_copies.TryGetValue(group, out var state) && state.Epoch < olderThanEpoch)
+            {
+                _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
+                await RemoveAllAsync(group).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _membershipGate.Release();
         }
     }
 
@@ -145,6 +167,28 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
         return await engine.GetStatsAsync(GroupRouting.EngineTenant(tenant, bucket)).ConfigureAwait(false);
     }
 
+    public async Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize)
+    {
+        Fence(group, epoch);
+        var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
+        var page = await Transfer.ExportAsync(GroupRouting.EngineTenant(tenant, bucket), afterId, pageSize).ConfigureAwait(false);
+        return new CopyExportPage([.. page.Entries], page.NextAfterId, page.Done);
+    }
+
+    public async Task<int> ImportAsync(string group, long epoch, CopyExportPage page)
+    {
+        Fence(group, epoch);
+        var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
+        return await Transfer.ImportAsync(GroupRouting.EngineTenant(tenant, bucket), page.Entries).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The engine's export/import surface. The server registers the engine itself; an engine wrapped in
+    /// something that does not pass it on cannot hold cluster copies (a new member could never be filled).
+    /// </summary>
+    private IEntryTransfer Transfer => engine as IEntryTransfer
+        ?? throw new NotSupportedException($"The engine of silo {silo} ({engine.GetType().Name}) cannot export or import entries; cluster copies need the embedded engine.");
+
     private void Fence(string group, long epoch)
     {
         if (!_copies.TryGetValue(group, out var state) || state.Epoch != epoch)
@@ -174,6 +218,8 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             return 0;
         }
     }
+
+    public void Dispose() => _membershipGate.Dispose();
 
     private sealed record CopyState(long Epoch, long JoinedEpoch);
 }
