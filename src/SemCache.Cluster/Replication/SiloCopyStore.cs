@@ -28,6 +28,10 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
     private readonly ConcurrentDictionary<string, CopyState> _copies = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _membershipGate = new(1, 1);
 
+    // Writes running per group (one small counter per group copy ever held here: bounded by the groups of the cluster).
+    private readonly ConcurrentDictionary<string, WriteCounter> _writes = new(StringComparer.Ordinal);
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
+
     public string Silo => silo;
 
     /// <summary>Group copies held here, with their epoch (for the dashboard).</summary>
@@ -54,21 +58,19 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
                 throw new StaleGroupException($"group {group} already has configuration {existing.Epoch} on {silo}; {epoch} is not newer");
             }
 
-            if (fresh || existing is null)
+            // The new epoch first: from here on writes of older configurations are refused (fenced)...
+            var wipe = fresh || existing is null;
+            var state = new CopyState(epoch, wipe ? epoch : Math.Min(existing!.JoinedEpoch, joinedEpoch));
+            _copies[group] = state;
+
+            // ...and those already past the fence finish before the join answers: a copy that joined holds every
+            // write an older configuration applied to it, so a new member filled from it next misses none of them
+            // (and gets no entry whose removal was under way).
+            await DrainAsync(group).ConfigureAwait(false);
+            if (wipe)
             {
                 // A new member starts empty: whatever an earlier copy left here may have missed writes.
-                _copies.TryRemove(group, out _);
                 await RemoveAllAsync(group).ConfigureAwait(false);
-                joinedEpoch = epoch;
-            }
-
-            var state = _copies.AddOrUpdate(
-                group,
-                _ => new CopyState(epoch, joinedEpoch),
-                (_, current) => current.Epoch >= epoch ? current : new CopyState(epoch, Math.Min(current.JoinedEpoch, joinedEpoch)));
-            if (state.Epoch != epoch)
-            {
-                throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is not newer");
             }
 
             return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
@@ -87,6 +89,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             if (_copies.TryGetValue(group, out var state) && state.Epoch < olderThanEpoch)
             {
                 _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
+                await DrainAsync(group).ConfigureAwait(false);
                 await RemoveAllAsync(group).ConfigureAwait(false);
             }
         }
@@ -98,7 +101,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call)
     {
-        Fence(group, epoch);
+        using var write = EnterWrite(group, epoch);
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
         var request = call.Request with { Tenant = GroupRouting.EngineTenant(tenant, bucket) };
         var result = await engine.StoreAsync(request).ConfigureAwait(false);
@@ -107,7 +110,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call)
     {
-        Fence(group, epoch);
+        using var write = EnterWrite(group, epoch);
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
         var engineTenant = GroupRouting.EngineTenant(tenant, bucket);
         var invalidation = call.Kind switch
@@ -177,7 +180,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<int> ImportAsync(string group, long epoch, CopyExportPage page)
     {
-        Fence(group, epoch);
+        using var write = EnterWrite(group, epoch);
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
         return await Transfer.ImportAsync(GroupRouting.EngineTenant(tenant, bucket), page.Entries).ConfigureAwait(false);
     }
@@ -188,6 +191,47 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
     /// </summary>
     private IEntryTransfer Transfer => engine as IEntryTransfer
         ?? throw new NotSupportedException($"The engine of silo {silo} ({engine.GetType().Name}) cannot export or import entries; cluster copies need the embedded engine.");
+
+    /// <summary>
+    /// Counts a write (store, removal, import) into the group's copy and then checks its epoch: a join that
+    /// moved the copy to a newer epoch sees it counted and waits for it (<see cref="DrainAsync"/>).
+    /// </summary>
+    private WriteScope EnterWrite(string group, long epoch)
+    {
+        var counter = _writes.GetOrAdd(group, static _ => new WriteCounter());
+        Interlocked.Increment(ref counter.Count);
+        try
+        {
+            Fence(group, epoch);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref counter.Count);
+            throw;
+        }
+
+        return new WriteScope(counter);
+    }
+
+    /// <summary>
+    /// Waits until no write of the group is running here. Called after the copy's epoch changed, so only writes
+    /// that passed the older fence remain; each is one engine call. Bounded anyway: a write stuck longer than
+    /// <see cref="DrainLimit"/> (a faulted disk) is the caller's failure to handle, not a reason to hang the join.
+    /// </summary>
+    private async Task DrainAsync(string group)
+    {
+        if (!_writes.TryGetValue(group, out var counter)) { return; }
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref counter.Count) > 0)
+        {
+            if (waited.Elapsed > DrainLimit)
+            {
+                throw new ClusterUnavailableException($"writes to group {group} on {silo} did not finish within {DrainLimit.TotalSeconds:0} s; the copy cannot change configuration");
+            }
+
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
 
     private void Fence(string group, long epoch)
     {
@@ -220,6 +264,16 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
     }
 
     public void Dispose() => _membershipGate.Dispose();
+
+    private sealed class WriteCounter
+    {
+        public int Count;
+    }
+
+    private readonly struct WriteScope(WriteCounter counter) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref counter.Count);
+    }
 
     private sealed record CopyState(long Epoch, long JoinedEpoch);
 }
