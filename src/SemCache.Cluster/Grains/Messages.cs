@@ -2,9 +2,10 @@ using Orleans;
 
 namespace SemCache.Cluster.Grains;
 
-// The engine's request and result records (SemCache.Abstractions) cross silos through Orleans' JSON codec
-// (registered for the SemCache namespace in ClusterHosting). They are wrapped in [Immutable] messages so
-// that a call to a grain on the same silo passes them by reference instead of deep-copying a vector.
+// The engine's request and result records (SemCache.Abstractions) cross silos through Orleans-native surrogates
+// (NativeCodecs.cs; stats and other rare records through the JSON codec registered in ClusterHosting). They are
+// wrapped in [Immutable] messages so that a call to a grain on the same silo passes them by reference instead of
+// deep-copying a vector.
 
 /// <summary>A lookup forwarded to a group.</summary>
 [GenerateSerializer, Immutable, Alias("semcache.lookup")]

@@ -71,8 +71,9 @@ public static class ClusterHosting
     {
         silo.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         silo.AddPlacementDirector<GroupPlacement, GroupPlacementDirector>();
-        // The engine's request and result records (namespace SemCache) cross silos as JSON.
-        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => type.Namespace == "SemCache"));
+        // The records of every forwarded lookup and store cross silos in Orleans' own format (Grains/NativeCodecs.cs);
+        // the engine's other records (namespace SemCache: stats, rarely sent) as JSON.
+        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => type.Namespace == "SemCache" && !Grains.NativeCodecs.Types.Contains(type)));
         silo.Services.TryAddSingleton<ClusterCounters>();
         silo.Services.TryAddSingleton(sp => new SiloCopyStore(
             sp.GetRequiredService<IEmbeddedSemanticCache>(),
