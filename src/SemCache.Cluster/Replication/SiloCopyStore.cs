@@ -28,7 +28,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
     private readonly ConcurrentDictionary<string, CopyState> _copies = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _membershipGate = new(1, 1);
 
-    // Writes running per group (one small counter per group copy ever held here: bounded by the groups of the cluster).
+    // Writes running per group copy held here (removed when the copy is dropped).
     private readonly ConcurrentDictionary<string, WriteCounter> _writes = new(StringComparer.Ordinal);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
 
@@ -90,6 +90,10 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             {
                 _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
                 await DrainAsync(group).ConfigureAwait(false);
+
+                // Without a copy every write is fenced off, so the group's counter can go (the map stays bounded by
+                // the copies held here); a later join starts a new one.
+                _writes.TryRemove(group, out _);
                 await RemoveAllAsync(group).ConfigureAwait(false);
             }
         }
