@@ -96,7 +96,8 @@ internal sealed partial class GroupRebalancer(
         }
     }
 
-    private void Enqueue(IEnumerable<string> groups)
+    /// <summary>Queues groups for their check (each group once, however often it is queued).</summary>
+    internal void Enqueue(IEnumerable<string> groups)
     {
         lock (_gate)
         {
@@ -144,7 +145,8 @@ internal sealed partial class GroupRebalancer(
         }
     }
 
-    private List<(string Group, int Tries)> Take()
+    /// <summary>The next round: at most <see cref="SemCacheClusterOptions.MovesAtOnce"/> queued groups.</summary>
+    internal List<(string Group, int Tries)> Take()
     {
         lock (_gate)
         {
