@@ -9,13 +9,21 @@ namespace SemCache.Cluster;
 /// <param name="Copies">Group copies the silo's engine holds, with the configuration epoch of each.</param>
 /// <param name="ForwardedCalls">API calls another silo received and forwarded to a group grain here.</param>
 /// <param name="LocalCalls">API calls the silo received for a group grain it hosts itself.</param>
+/// <param name="MovesDone">Group checks after membership changes, started by this silo, that moved a copy or a coordinator.</param>
+/// <param name="MovesPending">Groups waiting on this silo for that check (at most <see cref="SemCacheClusterOptions.MovesAtOnce"/> run at a time).</param>
+/// <param name="CopiesFilled">New group copies that coordinators on this silo filled from a surviving copy.</param>
+/// <param name="EntriesCopied">Entries those fills copied.</param>
 public sealed record ClusterSiloDescription(
     string Silo,
     bool Reachable,
     IReadOnlyList<string> CoordinatedGroups,
     IReadOnlyDictionary<string, long> Copies,
     long ForwardedCalls,
-    long LocalCalls);
+    long LocalCalls,
+    long MovesDone,
+    long MovesPending,
+    long CopiesFilled,
+    long EntriesCopied);
 
 /// <summary>Describes the cluster a host belongs to (dashboard, operations).</summary>
 public static class ClusterDescription
@@ -26,6 +34,8 @@ public static class ClusterDescription
         ArgumentNullException.ThrowIfNull(services);
         var cache = services.GetRequiredService<ClusterSemanticCache>();
         var views = await cache.DescribeAsync(cancellationToken).ConfigureAwait(false);
-        return [.. views.Select(v => new ClusterSiloDescription(v.Silo, v.ForwardedCalls >= 0, v.Primaries, v.Copies, Math.Max(0, v.ForwardedCalls), Math.Max(0, v.LocalCalls)))];
+        return [.. views.Select(v => new ClusterSiloDescription(
+            v.Silo, v.ForwardedCalls >= 0, v.Primaries, v.Copies, Math.Max(0, v.ForwardedCalls), Math.Max(0, v.LocalCalls),
+            v.Moves.Done, v.Moves.Pending, v.Moves.CopiesFilled, v.Moves.EntriesCopied))];
     }
 }

@@ -49,7 +49,7 @@ internal sealed partial class ClusterSemanticCache
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return new SiloView(s, [], [], -1, -1);
+                return new SiloView(s, [], [], -1, -1, new MoveCounts(0, 0, 0, 0));
             }
         })).ConfigureAwait(false);
         return views;

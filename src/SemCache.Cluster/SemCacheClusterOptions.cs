@@ -75,4 +75,19 @@ public sealed class SemCacheClusterOptions
 
     /// <summary>Served hits remembered per group so that positive feedback reaches the copy that served them. Default 4,096.</summary>
     public int FeedbackMemory { get; set; } = 4096;
+
+    /// <summary>
+    /// Entries per page when a new copy of a group is filled from a surviving one (a replacement after a
+    /// silo left, or a move to a silo that joined): what one page of the copy costs in memory. Default 256, 1 to 4,096.
+    /// </summary>
+    public int TransferPageSize { get; set; } = 256;
+
+    /// <summary>
+    /// Groups one silo checks (and, where needed, re-replicates or moves) at a time after the membership
+    /// changed; the rest wait their turn (<c>movesPending</c> on the dashboard). Default 4, 1 to 64.
+    /// </summary>
+    public int MovesAtOnce { get; set; } = 4;
+
+    /// <summary>Pause between two rounds of <see cref="MovesAtOnce"/> group checks, so moves do not crowd out traffic. Default 50 ms, 0 to 1 min.</summary>
+    public TimeSpan MoveInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 }

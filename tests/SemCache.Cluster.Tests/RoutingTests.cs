@@ -87,6 +87,11 @@ public sealed class RoutingTests
         Assert.Contains(failures, f => f.Contains("AdvertisedAddress", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("PrimarySiloEndpoint", StringComparison.Ordinal));
         Assert.Contains(ClusterHosting.Validate(new SemCacheClusterOptions { Membership = ClusterMembership.Redis }), f => f.Contains("RedisConnectionString", StringComparison.Ordinal));
+        var moves = ClusterHosting.Validate(new SemCacheClusterOptions { TransferPageSize = 0, MovesAtOnce = 65, MoveInterval = TimeSpan.FromSeconds(-1) });
+        Assert.Contains(moves, f => f.Contains("TransferPageSize", StringComparison.Ordinal));
+        Assert.Contains(moves, f => f.Contains("MovesAtOnce", StringComparison.Ordinal));
+        Assert.Contains(moves, f => f.Contains("MoveInterval", StringComparison.Ordinal));
+        Assert.Contains(ClusterHosting.Validate(new SemCacheClusterOptions { TransferPageSize = 4097 }), f => f.Contains("TransferPageSize", StringComparison.Ordinal));
         Assert.Empty(ClusterHosting.Validate(new SemCacheClusterOptions()));
     }
 }

@@ -1,7 +1,9 @@
+using SemCache.Engine;
+
 namespace SemCache.Cluster.Tests;
 
 /// <summary>A silo's engine whose stores can be made to fail (a faulted disk), to show a failing copy does not block its group.</summary>
-internal sealed class SwitchableEngine(IEmbeddedSemanticCache inner) : IEmbeddedSemanticCache
+internal sealed class SwitchableEngine(IEmbeddedSemanticCache inner) : IEmbeddedSemanticCache, IEntryTransfer
 {
     public volatile bool FailStores;
 
@@ -22,6 +24,13 @@ internal sealed class SwitchableEngine(IEmbeddedSemanticCache inner) : IEmbedded
     public ValueTask<CacheStats> GetStatsAsync(string? tenant, CancellationToken cancellationToken = default) => inner.GetStatsAsync(tenant, cancellationToken);
 
     public ValueTask CheckpointAsync(CancellationToken cancellationToken = default) => inner.CheckpointAsync(cancellationToken);
+
+    // A copy being filled imports through the same engine; a failing disk fails its imports as it fails its stores.
+    public ValueTask<EntryExportPage> ExportAsync(string tenant, long afterId, int pageSize, CancellationToken cancellationToken = default) =>
+        ((IEntryTransfer)inner).ExportAsync(tenant, afterId, pageSize, cancellationToken);
+
+    public ValueTask<int> ImportAsync(string tenant, IReadOnlyList<byte[]> entries, CancellationToken cancellationToken = default) =>
+        FailStores ? throw new IOException("simulated write failure") : ((IEntryTransfer)inner).ImportAsync(tenant, entries, cancellationToken);
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 

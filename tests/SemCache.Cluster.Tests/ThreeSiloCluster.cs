@@ -17,8 +17,8 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
     public const int Dimensions = 8;
     public const int Groups = 4;
 
-    private readonly ISemanticCache[] _apis;
-    private readonly string[] _addresses;
+    private readonly List<ISemanticCache> _apis;
+    private readonly List<string> _addresses;
 
     private ThreeSiloCluster(InProcessTestCluster cluster)
     {
@@ -29,9 +29,12 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
 
     public InProcessTestCluster Cluster { get; }
 
-    public static async Task<ThreeSiloCluster> StartAsync(int replicas = 2)
+    /// <summary>Silos started so far, dead ones included (the index a test uses for each).</summary>
+    public int Count => _addresses.Count;
+
+    public static async Task<ThreeSiloCluster> StartAsync(int replicas = 2, int silos = 3)
     {
-        var builder = new InProcessTestClusterBuilder(3);
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
         // Calls go through each silo's own API (as the gRPC service makes them); no external Orleans client.
         builder.Options.InitializeClientOnDeploy = false;
@@ -73,6 +76,23 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
     /// <summary>The API's <see cref="ISemanticCache"/> of silo <paramref name="index"/> (what its gRPC service would call).</summary>
     public ISemanticCache Api(int index) => _apis[index];
 
+    /// <summary>Starts one more silo (a silo joining the cluster); returns its index.</summary>
+    public async Task<int> AddSiloAsync()
+    {
+        var silo = await Cluster.StartAdditionalSiloAsync();
+        _apis.Add(silo.ServiceProvider.GetRequiredService<ISemanticCache>());
+        _addresses.Add(silo.SiloAddress.ToParsableString());
+        return _addresses.Count - 1;
+    }
+
+    /// <summary>Address of silo <paramref name="index"/> (parsable form).</summary>
+    public string Address(int index) => _addresses[index];
+
+    /// <summary>What silo <paramref name="index"/> reports of itself (copies held, placement work), as the dashboard reads it.</summary>
+    public Task<SiloView> ViewAsync(int index) =>
+        Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]).ServiceProvider
+            .GetRequiredService<IGrainFactory>().GetGrain<ISiloCopyGrain>(_addresses[index]).GetViewAsync();
+
     /// <summary>Kills silo <paramref name="index"/> (numbered as at start) without a graceful shutdown.</summary>
     public Task KillAsync(int index) => Cluster.KillSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]));
 
@@ -83,15 +103,18 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
     /// <summary>Index of the silo whose address is <paramref name="silo"/> (parsable form), or -1.</summary>
     public int IndexOf(string silo)
     {
-        return Array.IndexOf(_addresses, silo);
+        return _addresses.IndexOf(silo);
     }
 
     /// <summary>The replica set of the group holding (tenant, scope), read copy first.</summary>
-    public async Task<string[]> MembersAsync(int through, string tenant, CacheScope scope)
+    public Task<string[]> MembersAsync(int through, string tenant, CacheScope scope) =>
+        MembersAsync(through, GroupRouting.GroupKey(tenant, GroupRouting.Bucket(tenant, scope, Groups)));
+
+    /// <summary>The replica set of group <paramref name="group"/> (<c>bucket/tenant</c>), read copy first.</summary>
+    public async Task<string[]> MembersAsync(int through, string group)
     {
         var grains = Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[through]).ServiceProvider.GetRequiredService<IGrainFactory>();
-        var key = GroupRouting.GroupKey(tenant, GroupRouting.Bucket(tenant, scope, Groups));
-        var (members, _) = await grains.GetGrain<IPartitionGroupGrain>(key).DescribeAsync();
+        var (members, _) = await grains.GetGrain<IPartitionGroupGrain>(group).DescribeAsync();
         return members;
     }
 

@@ -34,5 +34,18 @@ load.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 
-var root = new RootCommand("semcache-clusterbench: loopback checks of SemCache's cluster mode.") { failover, load };
+var dimensions = new Option<int>("--dimensions") { Description = "Vector dimensions of the encoded lookup.", DefaultValueFactory = _ => 384 };
+var iterations = new Option<int>("--iterations") { Description = "Lookups and replies encoded and decoded per round.", DefaultValueFactory = _ => 20_000 };
+var rounds = new Option<int>("--rounds") { Description = "Alternating measured rounds per encoding (the median counts).", DefaultValueFactory = _ => 7 };
+var codec = new Command("codec", "Encoding cost of a forwarded lookup and its reply: Orleans-native surrogates against JSON, alternated in one process.")
+{
+    dimensions, iterations, rounds,
+};
+codec.SetAction(parse =>
+{
+    Console.WriteLine(CodecRun.Run(Math.Max(1, parse.GetValue(dimensions)), Math.Max(1, parse.GetValue(iterations)), Math.Max(1, parse.GetValue(rounds)), Console.Error).ToJsonString());
+    return 0;
+});
+
+var root = new RootCommand("semcache-clusterbench: loopback checks of SemCache's cluster mode.") { failover, load, codec };
 return await root.Parse(args).InvokeAsync();

@@ -29,6 +29,15 @@ internal interface IPartitionGroupGrain : IGrainWithStringKey
     [Alias("Stats")]
     Task<CacheStats?> GetStatsAsync();
 
+    /// <summary>
+    /// Checks the group against the current membership: a member on a silo that left is replaced (the new
+    /// copy filled from a surviving one), copies move to the silos that now rank first for the group, and the
+    /// coordinator deactivates when another silo ranks first (the next call activates it there). True when
+    /// anything moved.
+    /// </summary>
+    [Alias("Rebalance")]
+    Task<bool> RebalanceAsync();
+
     /// <summary>The group's replica set (silo addresses, read copy first) and its epoch; empty while no copy exists.</summary>
     [Alias("Describe")]
     Task<(string[] Members, long Epoch)> DescribeAsync();
@@ -66,6 +75,12 @@ internal interface ISiloCopyGrain : IGrainWithStringKey
 
     [Alias("Stats")]
     Task<CacheStats?> GetStatsAsync(string? group);
+
+    [Alias("Export")]
+    Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize);
+
+    [Alias("Import")]
+    Task<int> ImportAsync(string group, long epoch, CopyExportPage page);
 
     [Alias("View")]
     Task<SiloView> GetViewAsync();

@@ -2,9 +2,10 @@ using Orleans;
 
 namespace SemCache.Cluster.Grains;
 
-// The engine's request and result records (SemCache.Abstractions) cross silos through Orleans' JSON codec
-// (registered for the SemCache namespace in ClusterHosting). They are wrapped in [Immutable] messages so
-// that a call to a grain on the same silo passes them by reference instead of deep-copying a vector.
+// The engine's request and result records (SemCache.Abstractions) cross silos through Orleans-native surrogates
+// (NativeCodecs.cs; stats and other rare records through the JSON codec registered in ClusterHosting). They are
+// wrapped in [Immutable] messages so that a call to a grain on the same silo passes them by reference instead of
+// deep-copying a vector.
 
 /// <summary>A lookup forwarded to a group.</summary>
 [GenerateSerializer, Immutable, Alias("semcache.lookup")]
@@ -67,16 +68,40 @@ internal sealed record CopyStatus(
 [GenerateSerializer, Immutable, Alias("semcache.copy-store-reply")]
 internal sealed record CopyStoreReply([property: Id(0)] long LocalId, [property: Id(1)] bool Replaced);
 
+/// <summary>One page of a group copy's entries, read from a surviving copy to fill a new one.</summary>
+/// <param name="Entries">The entries, encoded by the engine (opaque here), in the source's id order.</param>
+/// <param name="NextAfterId">The source's cursor for the next page.</param>
+/// <param name="Done">Whether the page is the last.</param>
+[GenerateSerializer, Immutable, Alias("semcache.copy-export")]
+internal sealed record CopyExportPage(
+    [property: Id(0)] byte[][] Entries,
+    [property: Id(1)] long NextAfterId,
+    [property: Id(2)] bool Done);
+
 /// <summary>One silo's share of the cluster, for the dashboard.</summary>
 /// <param name="Silo">The silo's parsable address.</param>
 /// <param name="Copies">Group copies this silo holds, by group key, with the epoch they belong to.</param>
 /// <param name="Primaries">Groups whose coordinating grain is active on this silo.</param>
 /// <param name="ForwardedCalls">Calls this silo's API sent to a group grain on another silo.</param>
 /// <param name="LocalCalls">Calls this silo's API served through a group grain on this silo.</param>
+/// <param name="Moves">This silo's placement work (<see cref="Replication.ClusterCounters"/>).</param>
 [GenerateSerializer, Immutable, Alias("semcache.silo-view")]
 internal sealed record SiloView(
     [property: Id(0)] string Silo,
     [property: Id(1)] Dictionary<string, long> Copies,
     [property: Id(2)] string[] Primaries,
     [property: Id(3)] long ForwardedCalls,
-    [property: Id(4)] long LocalCalls);
+    [property: Id(4)] long LocalCalls,
+    [property: Id(5)] MoveCounts Moves);
+
+/// <summary>Placement work of one silo since it started.</summary>
+/// <param name="Done">Group checks (after a membership change) that moved a copy or the coordinator.</param>
+/// <param name="Pending">Groups waiting for their check on this silo.</param>
+/// <param name="CopiesFilled">New copies filled from a surviving copy by coordinators on this silo.</param>
+/// <param name="EntriesCopied">Entries those fills copied.</param>
+[GenerateSerializer, Immutable, Alias("semcache.move-counts")]
+internal sealed record MoveCounts(
+    [property: Id(0)] long Done,
+    [property: Id(1)] long Pending,
+    [property: Id(2)] long CopiesFilled,
+    [property: Id(3)] long EntriesCopied);

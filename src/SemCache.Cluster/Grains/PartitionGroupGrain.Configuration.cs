@@ -12,8 +12,9 @@ internal sealed partial class PartitionGroupGrain
     /// The current replica set, discovering and (re)building it when there is none or when
     /// <paramref name="failed"/> is the current one. Null when no silo holds a copy and the caller only
     /// reads (a group that was never stored into stays unconfigured: its lookups are plain misses).
+    /// With <paramref name="rebalance"/>, a rebuild puts the copies on the silos that rank first for the group.
     /// </summary>
-    private async Task<GroupConfig?> ConfigurationAsync(bool forWrite, GroupConfig? failed)
+    private async Task<GroupConfig?> ConfigurationAsync(bool forWrite, GroupConfig? failed, bool rebalance = false)
     {
         var current = _config;
         if (current is not null && current != failed) { return current; }
@@ -22,34 +23,42 @@ internal sealed partial class PartitionGroupGrain
         // Grain turns run one at a time, so one rebuild is shared by every call that arrives meanwhile.
         if (_building is not { IsCompleted: false })
         {
-            _building = RebuildAsync(forWrite);
+            _building = RebuildAsync(forWrite, rebalance);
         }
 
         return await _building.ConfigureAwait(true);
     }
 
-    private async Task<GroupConfig?> RebuildAsync(bool forWrite)
+    private async Task<GroupConfig?> RebuildAsync(bool forWrite, bool rebalance)
     {
         _config = null;
-        var built = await BuildAsync(forWrite).ConfigureAwait(true);
+        var built = await BuildAsync(forWrite, rebalance).ConfigureAwait(true);
         _config = built;
-        _confirmedEmpty = built is null;
+        // Copies exist but another coordinator holds them: not empty, only not ours (yet).
+        _confirmedEmpty = built is null && !_contended;
         return built;
     }
 
-    private async Task<GroupConfig?> BuildAsync(bool forWrite)
+    /// <summary>
+    /// Builds a configuration under a new epoch. While it runs, every call of the group waits for it
+    /// (<see cref="ConfigurationAsync"/>): no write reaches any copy until the new set is complete, so a new
+    /// member filled from a survivor cannot miss a write or a removal made during the fill.
+    /// </summary>
+    private async Task<GroupConfig?> BuildAsync(bool forWrite, bool rebalance)
     {
         var group = Group;
-        var silos = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress)
-            .ToList();
+        var silos = ActiveSilos();
         var copies = silos.Select(Copy).ToList();
         var statuses = await Task.WhenAll(copies.Select(c => TryAsync(c.GetStatusAsync(group)))).ConfigureAwait(true);
         var suspects = _suspects.ToHashSet(StringComparer.Ordinal);
         _suspects.Clear();
         var holding = copies.Zip(statuses).Where(p => p.Second is { HasCopy: true }).Select(p => (Copy: p.First, Status: p.Second!)).ToList();
-        if (holding.Count == 0 && !forWrite) { return null; }
+
+        // A silo that did not answer (dying, or too slow) may hold a copy: it never becomes a fresh member (its
+        // join would empty that copy), and with no copy seen anywhere the group is not taken for empty.
+        var unanswered = copies.Zip(statuses).Where(p => p.Second is null).Select(p => p.First.Silo).ToHashSet(StringComparer.Ordinal);
+        _contended = holding.Count == 0 && unanswered.Count > 0;
+        if (holding.Count == 0 && (!forWrite || _contended)) { return null; }
 
         var newestEpoch = holding.Count == 0 ? 0 : holding.Max(h => h.Status.Epoch);
         var epoch = Math.Max(newestEpoch, _highestEpochSeen) + 1;
@@ -68,25 +77,58 @@ internal sealed partial class PartitionGroupGrain
             if (joined is not null) { members.Add((copy, joined.JoinedEpoch)); }
         }
 
-        var ranked = GroupPlacement.Rank(group, silos).Select(Copy).ToList();
-        var local = ranked.FirstOrDefault(c => c.Silo == localCopy.Silo);
-        if (local is not null)
+        // The survivors, now fenced to this epoch: whatever they hold, a new member is filled with before it counts.
+        var sources = members.Select(m => m.Copy).ToList();
+        _contended = newest.Count > 0 && sources.Count == 0;
+        if (_contended)
         {
-            ranked.Remove(local);
-            ranked.Insert(0, local);
+            // Copies of the newest configuration exist but none joined this one (another activation of the group
+            // took them, or they did not answer): empty fresh members would later pass for full copies. Nothing
+            // is configured; the next call tries again.
+            return null;
+        }
+
+        var ranked = GroupPlacement.Rank(group, silos).Select(Copy).ToList();
+        var desired = ranked.Take(Replicas).Select(c => c.Silo).ToHashSet(StringComparer.Ordinal);
+        int Placed() => members.Count(m => desired.Contains(m.Copy.Silo));
+        if (rebalance)
+        {
+            // First the silos that rank first for the group, so that its copies follow membership changes.
+            foreach (var candidate in ranked.Where(c => desired.Contains(c.Silo)))
+            {
+                if (Placed() >= Replicas) { break; }
+                await AddMemberAsync(candidate).ConfigureAwait(true);
+            }
+        }
+        else
+        {
+            // Otherwise this silo first, so that reads stay local.
+            var local = ranked.FirstOrDefault(c => c.Silo == localCopy.Silo);
+            if (local is not null)
+            {
+                ranked.Remove(local);
+                ranked.Insert(0, local);
+            }
         }
 
         foreach (var candidate in ranked)
         {
             if (members.Count >= Replicas) { break; }
-            if (members.Any(m => m.Copy.Silo == candidate.Silo) || suspects.Contains(candidate.Silo)) { continue; }
-            var joined = await TryAsync(candidate.JoinAsync(group, epoch, epoch, fresh: true)).ConfigureAwait(true);
-            if (joined is not null) { members.Add((candidate, joined.JoinedEpoch)); }
+            await AddMemberAsync(candidate).ConfigureAwait(true);
         }
 
-        foreach (var (copy, _) in holding.Where(h => h.Status.Epoch != newestEpoch || suspects.Contains(h.Copy.Silo)))
+        var leaving = holding.Where(h => h.Status.Epoch != newestEpoch || suspects.Contains(h.Copy.Silo)).Select(h => h.Copy).ToList();
+        if (rebalance && Placed() >= Replicas)
         {
-            await TryAsync(DropAsync(copy, group, epoch)).ConfigureAwait(true);
+            // Members on silos that no longer rank first leave only now that a full set holds the data.
+            leaving.AddRange(members.Where(m => !desired.Contains(m.Copy.Silo)).Select(m => m.Copy));
+            members.RemoveAll(m => !desired.Contains(m.Copy.Silo));
+        }
+
+        foreach (var copy in leaving)
+        {
+            // Drop below epoch + 1: a copy of this epoch goes too; one a newer coordinator took already stays.
+            await TryAsync(DropAsync(copy, group, epoch + 1)).ConfigureAwait(true);
         }
 
         if (members.Count == 0) { return null; }
@@ -101,7 +143,63 @@ internal sealed partial class PartitionGroupGrain
             LogConfigured(logger, group, epoch, names);
         }
         return new GroupConfig(epoch, ordered);
+
+        async Task AddMemberAsync(ICopyOps candidate)
+        {
+            if (members.Any(m => m.Copy.Silo == candidate.Silo) || suspects.Contains(candidate.Silo) || unanswered.Contains(candidate.Silo)) { return; }
+            var joined = await TryAsync(candidate.JoinAsync(group, epoch, epoch, fresh: true)).ConfigureAwait(true);
+            if (joined is null) { return; }
+            if (sources.Count > 0 && !await FillAsync(candidate, sources, epoch).ConfigureAwait(true))
+            {
+                // Not filled: it must not count as a copy (a later discovery would take it for a full one).
+                await TryAsync(DropAsync(candidate, group, epoch + 1)).ConfigureAwait(true);
+                return;
+            }
+
+            members.Add((candidate, joined.JoinedEpoch));
+        }
     }
+
+    /// <summary>
+    /// Copies every live entry of the group from one of <paramref name="sources"/> (each holds every
+    /// acknowledged write) into the new member <paramref name="target"/>, page by page. Both are fenced to
+    /// <paramref name="epoch"/>: a newer coordinator taking either stops the fill. A source that fails mid-way
+    /// is replaced by the next (the import skips entries already copied). False when no source could finish.
+    /// </summary>
+    private async Task<bool> FillAsync(ICopyOps target, IReadOnlyList<ICopyOps> sources, long epoch)
+    {
+        var pageSize = options.Value.TransferPageSize;
+        foreach (var source in sources)
+        {
+            long copied = 0;
+            try
+            {
+                long after = 0;
+                while (true)
+                {
+                    var page = await source.ExportAsync(Group, epoch, after, pageSize).ConfigureAwait(true);
+                    if (page.Entries.Length > 0) { copied += await target.ImportAsync(Group, epoch, page).ConfigureAwait(true); }
+                    if (page.Done) { break; }
+                    after = page.NextAfterId;
+                }
+
+                counters.CopyFilled(copied);
+                LogFilled(logger, Group, target.Silo, source.Silo, copied);
+                return true;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogMemberFailed(logger, e, Group, source.Silo + " -> " + target.Silo);
+                _lastFailure = e;
+                if (e is StaleGroupException) { return false; }
+            }
+        }
+
+        return false;
+    }
+
+    private List<SiloAddress> ActiveSilos() =>
+        [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress)];
 
     private static async Task<string> DropAsync(ICopyOps copy, string group, long epoch)
     {

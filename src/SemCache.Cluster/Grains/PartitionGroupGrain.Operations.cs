@@ -89,6 +89,13 @@ internal sealed partial class PartitionGroupGrain
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var config = await ConfigurationAsync(forWrite: false, failed).ConfigureAwait(true);
+            if (config is null && _contended)
+            {
+                // Copies exist but are not reachable under a configuration of this coordinator (yet).
+                await localCopy.ValidateAsync(requests).ConfigureAwait(true);
+                return [.. requests.Select(_ => CacheLookupResult.Miss(reasons: UnavailableReason))];
+            }
+
             if (config is null)
             {
                 // Nothing stored in this group anywhere: a miss, once the engine has checked the request.

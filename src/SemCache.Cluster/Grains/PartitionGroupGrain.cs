@@ -41,6 +41,7 @@ internal sealed partial class PartitionGroupGrain(
     private readonly FeedbackMemory _served = new(options.Value.FeedbackMemory);
     private GroupConfig? _config;
     private bool _confirmedEmpty;
+    private bool _contended;
     private long _highestEpochSeen;
     private uint _sequence;
     private Exception? _lastFailure;
@@ -68,6 +69,36 @@ internal sealed partial class PartitionGroupGrain(
     public Task<(string[] Members, long Epoch)> DescribeAsync() =>
         Task.FromResult(_config is { } c ? (c.Members.Select(m => m.Silo).ToArray(), c.Epoch) : (Array.Empty<string>(), 0L));
 
+    public async Task<bool> RebalanceAsync()
+    {
+        var config = await ConfigurationAsync(forWrite: false, failed: null).ConfigureAwait(true);
+        if (config is null) { return false; }
+
+        var active = ActiveSilos();
+        var names = active.Select(s => s.ToParsableString()).ToHashSet(StringComparer.Ordinal);
+        var ranked = GroupPlacement.Rank(Group, active).Select(s => s.ToParsableString()).ToList();
+        var lost = config.Members.Any(m => !names.Contains(m.Silo));
+        var missing = config.Members.Length < Math.Min(Replicas, active.Count);
+        var misplaced = ranked.Take(Replicas).Any(d => config.Members.All(m => m.Silo != d));
+        var moved = false;
+        if (lost || missing || misplaced)
+        {
+            var rebuilt = await ConfigurationAsync(forWrite: true, failed: config, rebalance: true).ConfigureAwait(true);
+            moved = rebuilt is not null && !rebuilt.Members.Select(m => m.Silo).Order(StringComparer.Ordinal)
+                .SequenceEqual(config.Members.Select(m => m.Silo).Order(StringComparer.Ordinal), StringComparer.Ordinal);
+        }
+
+        if (ranked.Count > 0 && ranked[0] != localCopy.Silo)
+        {
+            // Another silo ranks first now: the next call activates the coordinator there (placement), and that
+            // activation discovers the copies under a new epoch, which fences this one off.
+            DeactivateOnIdle();
+            moved = true;
+        }
+
+        return moved;
+    }
+
     private void CountCall()
     {
         var from = RequestContext.Get(FromSiloKey) as string;
@@ -79,6 +110,9 @@ internal sealed partial class PartitionGroupGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: configuration {Epoch} on {Members}")]
     private static partial void LogConfigured(ILogger logger, string group, long epoch, string members);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: new copy on {Target} filled from {Source} ({Entries} entries)")]
+    private static partial void LogFilled(ILogger logger, string group, string target, string source, long entries);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Group {Group}: copy on {Silo} failed; reconfiguring")]
     private static partial void LogMemberFailed(ILogger logger, Exception exception, string group, string silo);

@@ -28,6 +28,10 @@ internal sealed class SiloCopyGrain(SiloCopyStore store, ClusterCounters counter
 
     public Task<CacheStats?> GetStatsAsync(string? group) => store.GetStatsAsync(group);
 
+    public Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize) => store.ExportAsync(group, epoch, afterId, pageSize);
+
+    public Task<int> ImportAsync(string group, long epoch, CopyExportPage page) => store.ImportAsync(group, epoch, page);
+
     public Task<SiloView> GetViewAsync() =>
-        Task.FromResult(new SiloView(store.Silo, store.Copies(), [.. counters.Primaries], counters.Forwarded, counters.Local));
+        Task.FromResult(new SiloView(store.Silo, store.Copies(), [.. counters.Primaries], counters.Forwarded, counters.Local, counters.Moves));
 }

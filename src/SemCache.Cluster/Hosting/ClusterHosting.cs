@@ -71,13 +71,16 @@ public static class ClusterHosting
     {
         silo.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         silo.AddPlacementDirector<GroupPlacement, GroupPlacementDirector>();
-        // The engine's request and result records (namespace SemCache) cross silos as JSON.
-        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => type.Namespace == "SemCache"));
+        // The records of every forwarded lookup and store cross silos in Orleans' own format (Grains/NativeCodecs.cs);
+        // the engine's other records (namespace SemCache: stats, rarely sent) as JSON.
+        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => type.Namespace == "SemCache" && !Grains.NativeCodecs.Types.Contains(type)));
         silo.Services.TryAddSingleton<ClusterCounters>();
         silo.Services.TryAddSingleton(sp => new SiloCopyStore(
             sp.GetRequiredService<IEmbeddedSemanticCache>(),
             sp.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString()));
         silo.Services.TryAddSingleton<ClusterSemanticCache>();
+        silo.Services.TryAddSingleton<GroupRebalancer>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GroupRebalancer>());
     }
 
     /// <summary>Makes the API's <see cref="ISemanticCache"/> the forwarding one (the engine stays <see cref="IEmbeddedSemanticCache"/>).</summary>
@@ -122,6 +125,9 @@ public static class ClusterHosting
         if (options.ProbeTimeout <= TimeSpan.Zero) { failures.Add("Cluster:ProbeTimeout must be positive."); }
         if (options.MissedProbesLimit < 1) { failures.Add("Cluster:MissedProbesLimit must be at least 1."); }
         if (options.FeedbackMemory < 0) { failures.Add("Cluster:FeedbackMemory must not be negative."); }
+        if (options.TransferPageSize is < 1 or > Engine.SemanticCache.MaxExportPageSize) { failures.Add($"Cluster:TransferPageSize {options.TransferPageSize} must be 1 to {Engine.SemanticCache.MaxExportPageSize}."); }
+        if (options.MovesAtOnce is < 1 or > 64) { failures.Add($"Cluster:MovesAtOnce {options.MovesAtOnce} must be 1 to 64."); }
+        if (options.MoveInterval < TimeSpan.Zero || options.MoveInterval > TimeSpan.FromMinutes(1)) { failures.Add("Cluster:MoveInterval must be 0 to 1 minute."); }
         if (options.Membership == ClusterMembership.Development && !string.IsNullOrWhiteSpace(options.PrimarySiloEndpoint) && !IPEndPoint.TryParse(options.PrimarySiloEndpoint, out _))
         {
             failures.Add($"Cluster:PrimarySiloEndpoint '{options.PrimarySiloEndpoint}' is not host:port with an IP address.");

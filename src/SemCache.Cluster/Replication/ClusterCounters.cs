@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SemCache.Cluster.Grains;
 
 namespace SemCache.Cluster.Replication;
 
@@ -9,6 +10,10 @@ internal sealed class ClusterCounters
     private long _forwarded;
     private long _local;
     private long _remoteCopyCalls;
+    private long _movesDone;
+    private long _movesPending;
+    private long _copiesFilled;
+    private long _entriesCopied;
 
     /// <summary>Groups whose coordinator is active here (bounded by the groups the cluster holds).</summary>
     public ICollection<string> Primaries => _primaries.Keys;
@@ -33,4 +38,21 @@ internal sealed class ClusterCounters
     }
 
     public void RemoteCopyCall() => Interlocked.Increment(ref _remoteCopyCalls);
+
+    /// <summary>Placement work: checks that moved something, checks waiting, copies filled and the entries they copied.</summary>
+    public MoveCounts Moves => new(
+        Interlocked.Read(ref _movesDone),
+        Interlocked.Read(ref _movesPending),
+        Interlocked.Read(ref _copiesFilled),
+        Interlocked.Read(ref _entriesCopied));
+
+    public void MoveDone() => Interlocked.Increment(ref _movesDone);
+
+    public void MovesPending(long count) => Interlocked.Exchange(ref _movesPending, count);
+
+    public void CopyFilled(long entries)
+    {
+        Interlocked.Increment(ref _copiesFilled);
+        Interlocked.Add(ref _entriesCopied, entries);
+    }
 }

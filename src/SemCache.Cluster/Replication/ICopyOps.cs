@@ -26,6 +26,12 @@ internal interface ICopyOps
     Task<bool> ReportHitAsync(string group, long epoch, long localId, bool correct);
 
     Task<CacheStats?> GetStatsAsync(string? group);
+
+    /// <summary>A page of the copy's live entries (fenced by epoch like a read), to fill another copy.</summary>
+    Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize);
+
+    /// <summary>Adds exported entries to the copy (fenced by epoch like a write); returns how many were new.</summary>
+    Task<int> ImportAsync(string group, long epoch, CopyExportPage page);
 }
 
 /// <summary>A copy on another silo, reached through its pinned grain.</summary>
@@ -52,6 +58,10 @@ internal sealed class RemoteCopy(string silo, ISiloCopyGrain grain, ClusterCount
     public Task<bool> ReportHitAsync(string group, long epoch, long localId, bool correct) => Count(grain.ReportHitAsync(group, epoch, localId, correct));
 
     public Task<CacheStats?> GetStatsAsync(string? group) => Count(grain.GetStatsAsync(group));
+
+    public Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize) => Count(grain.ExportAsync(group, epoch, afterId, pageSize));
+
+    public Task<int> ImportAsync(string group, long epoch, CopyExportPage page) => Count(grain.ImportAsync(group, epoch, page));
 
     private Task<T> Count<T>(Task<T> call)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SemCache.Cluster.Grains;
 using SemCache.Cluster.Routing;
+using SemCache.Engine;
 
 namespace SemCache.Cluster.Replication;
 
@@ -22,9 +23,14 @@ namespace SemCache.Cluster.Replication;
 /// each other); the epoch check is a fence against coordinators of an older configuration, not a lock.
 /// </para>
 /// </remarks>
-internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyOps
+internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyOps, IDisposable
 {
     private readonly ConcurrentDictionary<string, CopyState> _copies = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _membershipGate = new(1, 1);
+
+    // Writes running per group copy held here (removed when the copy is dropped).
+    private readonly ConcurrentDictionary<string, WriteCounter> _writes = new(StringComparer.Ordinal);
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
 
     public string Silo => silo;
 
@@ -38,45 +44,68 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<CopyStatus> JoinAsync(string group, long epoch, long joinedEpoch, bool fresh)
     {
-        if (fresh || !_copies.ContainsKey(group))
+        // Joins and drops of this silo's copies run one at a time: a check of the epoch and the removal of the
+        // data it allows must not interleave with another coordinator's join or drop (rare calls; lookups and
+        // writes do not take this gate).
+        await _membershipGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            // A new member starts empty: whatever an earlier copy left here may have missed writes.
-            _copies.TryRemove(group, out _);
-            await RemoveAllAsync(group).ConfigureAwait(false);
-            joinedEpoch = epoch;
-        }
-
-        // An epoch is taken once per copy: a second coordinator that computed the same epoch (two activations
-        // of the group for a moment while membership changes) is refused here, so it cannot write under it.
-        var taken = false;
-        var state = _copies.AddOrUpdate(
-            group,
-            _ => new CopyState(epoch, joinedEpoch),
-            (_, existing) =>
+            // An epoch is taken once per copy, and checked before anything is removed: a second coordinator that
+            // computed the same epoch (two activations of the group for a moment while membership changes) is
+            // refused here, so it can neither write under it nor empty a copy the other one holds.
+            if (_copies.TryGetValue(group, out var existing) && existing.Epoch >= epoch)
             {
-                taken = existing.Epoch >= epoch;
-                return taken ? existing : new CopyState(epoch, Math.Min(existing.JoinedEpoch, joinedEpoch));
-            });
-        if (taken || state.Epoch != epoch)
-        {
-            throw new StaleGroupException($"group {group} already has configuration {state.Epoch} on {silo}; {epoch} is not newer");
-        }
+                throw new StaleGroupException($"group {group} already has configuration {existing.Epoch} on {silo}; {epoch} is not newer");
+            }
 
-        return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
+            // The new epoch first: from here on writes of older configurations are refused (fenced)...
+            var wipe = fresh || existing is null;
+            var state = new CopyState(epoch, wipe ? epoch : Math.Min(existing!.JoinedEpoch, joinedEpoch));
+            _copies[group] = state;
+
+            // ...and those already past the fence finish before the join answers: a copy that joined holds every
+            // write an older configuration applied to it, so a new member filled from it next misses none of them
+            // (and gets no entry whose removal was under way).
+            await DrainAsync(group).ConfigureAwait(false);
+            if (wipe)
+            {
+                // A new member starts empty: whatever an earlier copy left here may have missed writes.
+                await RemoveAllAsync(group).ConfigureAwait(false);
+            }
+
+            return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
+        }
+        finally
+        {
+            _membershipGate.Release();
+        }
     }
 
     public async Task DropAsync(string group, long olderThanEpoch)
     {
-        if (_copies.TryGetValue(group, out var state) && state.Epoch < olderThanEpoch)
+        await _membershipGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
-            await RemoveAllAsync(group).ConfigureAwait(false);
+            if (_copies.TryGetValue(group, out var state) && state.Epoch < olderThanEpoch)
+            {
+                _copies.TryRemove(new KeyValuePair<string, CopyState>(group, state));
+                await DrainAsync(group).ConfigureAwait(false);
+
+                // Without a copy every write is fenced off, so the group's counter can go (the map stays bounded by
+                // the copies held here); a later join starts a new one.
+                _writes.TryRemove(group, out _);
+                await RemoveAllAsync(group).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _membershipGate.Release();
         }
     }
 
     public async Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call)
     {
-        Fence(group, epoch);
+        using var write = EnterWrite(group, epoch);
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
         var request = call.Request with { Tenant = GroupRouting.EngineTenant(tenant, bucket) };
         var result = await engine.StoreAsync(request).ConfigureAwait(false);
@@ -85,7 +114,7 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public async Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call)
     {
-        Fence(group, epoch);
+        using var write = EnterWrite(group, epoch);
         var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
         var engineTenant = GroupRouting.EngineTenant(tenant, bucket);
         var invalidation = call.Kind switch
@@ -145,6 +174,69 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
         return await engine.GetStatsAsync(GroupRouting.EngineTenant(tenant, bucket)).ConfigureAwait(false);
     }
 
+    public async Task<CopyExportPage> ExportAsync(string group, long epoch, long afterId, int pageSize)
+    {
+        Fence(group, epoch);
+        var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
+        var page = await Transfer.ExportAsync(GroupRouting.EngineTenant(tenant, bucket), afterId, pageSize).ConfigureAwait(false);
+        return new CopyExportPage([.. page.Entries], page.NextAfterId, page.Done);
+    }
+
+    public async Task<int> ImportAsync(string group, long epoch, CopyExportPage page)
+    {
+        using var write = EnterWrite(group, epoch);
+        var (tenant, bucket) = GroupRouting.ParseGroupKey(group);
+        return await Transfer.ImportAsync(GroupRouting.EngineTenant(tenant, bucket), page.Entries).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The engine's export/import surface. The server registers the engine itself; an engine wrapped in
+    /// something that does not pass it on cannot hold cluster copies (a new member could never be filled).
+    /// </summary>
+    private IEntryTransfer Transfer => engine as IEntryTransfer
+        ?? throw new NotSupportedException($"The engine of silo {silo} ({engine.GetType().Name}) cannot export or import entries; cluster copies need the embedded engine.");
+
+    /// <summary>
+    /// Counts a write (store, removal, import) into the group's copy and then checks its epoch: a join that
+    /// moved the copy to a newer epoch sees it counted and waits for it (<see cref="DrainAsync"/>).
+    /// </summary>
+    private WriteScope EnterWrite(string group, long epoch)
+    {
+        var counter = _writes.GetOrAdd(group, static _ => new WriteCounter());
+        Interlocked.Increment(ref counter.Count);
+        try
+        {
+            Fence(group, epoch);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref counter.Count);
+            throw;
+        }
+
+        return new WriteScope(counter);
+    }
+
+    /// <summary>
+    /// Waits until no write of the group is running here. Called after the copy's epoch changed, so only writes
+    /// that passed the older fence remain; each is one engine call. Bounded anyway: a write stuck longer than
+    /// <see cref="DrainLimit"/> (a faulted disk) is the caller's failure to handle, not a reason to hang the join.
+    /// </summary>
+    private async Task DrainAsync(string group)
+    {
+        if (!_writes.TryGetValue(group, out var counter)) { return; }
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref counter.Count) > 0)
+        {
+            if (waited.Elapsed > DrainLimit)
+            {
+                throw new ClusterUnavailableException($"writes to group {group} on {silo} did not finish within {DrainLimit.TotalSeconds:0} s; the copy cannot change configuration");
+            }
+
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
     private void Fence(string group, long epoch)
     {
         if (!_copies.TryGetValue(group, out var state) || state.Epoch != epoch)
@@ -173,6 +265,18 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
         {
             return 0;
         }
+    }
+
+    public void Dispose() => _membershipGate.Dispose();
+
+    private sealed class WriteCounter
+    {
+        public int Count;
+    }
+
+    private readonly struct WriteScope(WriteCounter counter) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref counter.Count);
     }
 
     private sealed record CopyState(long Epoch, long JoinedEpoch);

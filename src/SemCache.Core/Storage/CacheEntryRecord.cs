@@ -57,15 +57,18 @@ internal sealed class CacheEntryRecord
     public IReadOnlyList<Budget.BudgetLabel> Labels { get; init; } = [];
 
     /// <summary>A copy with other labels; every other field is kept, the id included.</summary>
-    public CacheEntryRecord WithLabels(IReadOnlyList<Budget.BudgetLabel> labels) => Copy(Vector, labels);
+    public CacheEntryRecord WithLabels(IReadOnlyList<Budget.BudgetLabel> labels) => Copy(Id, Vector, labels);
 
     /// <summary>A copy with another vector (re-embedding); every other field is kept, the id included.</summary>
-    public CacheEntryRecord WithVector(float[]? vector) => Copy(vector, Labels);
+    public CacheEntryRecord WithVector(float[]? vector) => Copy(Id, vector, Labels);
+
+    /// <summary>A copy under another id (an entry imported from another engine); every other field is kept.</summary>
+    public CacheEntryRecord WithId(long id) => Copy(id, Vector, Labels);
 
     // The one field-by-field copy: a field added to the record is added here once, for every With… above.
-    private CacheEntryRecord Copy(float[]? vector, IReadOnlyList<Budget.BudgetLabel> labels) => new()
+    private CacheEntryRecord Copy(long id, float[]? vector, IReadOnlyList<Budget.BudgetLabel> labels) => new()
     {
-        Id = Id,
+        Id = id,
         Tenant = Tenant,
         ScopeFingerprint = ScopeFingerprint,
         ContextFingerprint = ContextFingerprint,

@@ -22,6 +22,10 @@ internal sealed class DashboardClusterView(IServiceProvider services)
                 copies = s.Copies,
                 forwardedCalls = s.ForwardedCalls,
                 localCalls = s.LocalCalls,
+                movesDone = s.MovesDone,
+                movesPending = s.MovesPending,
+                copiesFilled = s.CopiesFilled,
+                entriesCopied = s.EntriesCopied,
             }),
         };
     }
