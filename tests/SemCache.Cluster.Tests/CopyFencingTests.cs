@@ -65,4 +65,33 @@ public sealed class CopyFencingTests
         await copy.JoinAsync(group, 4, 4, fresh: true);
         Assert.Equal(0, (await engine.GetStatsAsync(GroupRouting.EngineTenant("acme", 1))).Entries);
     }
+
+    [Fact]
+    public async Task A_fresh_copy_counts_as_holding_its_group_only_once_the_coordinator_of_its_epoch_marked_it_filled()
+    {
+        using var engine = Engine();
+        var copy = new SiloCopyStore(engine, "silo-a");
+        var group = GroupRouting.GroupKey("acme", 1);
+
+        // A fresh member whose fill never completed (its coordinator gave up on a slow join or import): present,
+        // but not filled, even after a later configuration takes it over as it is.
+        await copy.JoinAsync(group, 1, 1, fresh: true);
+        Assert.False((await copy.GetStatusAsync(group)).Filled);
+        await copy.JoinAsync(group, 2, 1, fresh: false);
+        var status = await copy.GetStatusAsync(group);
+        Assert.Equal((true, false), (status.HasCopy, status.Filled));
+        Assert.DoesNotContain(group, copy.FilledCopies().Keys);
+        Assert.Contains(group, copy.Copies().Keys);
+
+        // Only the coordinator of the copy's current epoch can mark it; the mark survives a later non-fresh join.
+        await Assert.ThrowsAsync<StaleGroupException>(() => copy.MarkFilledAsync(group, 1));
+        await copy.MarkFilledAsync(group, 2);
+        await copy.JoinAsync(group, 3, 1, fresh: false);
+        Assert.True((await copy.GetStatusAsync(group)).Filled);
+        Assert.Equal(3, copy.FilledCopies()[group]);
+
+        // A fresh join empties the copy, so it is unfilled again until its new fill completes.
+        await copy.JoinAsync(group, 4, 4, fresh: true);
+        Assert.False((await copy.GetStatusAsync(group)).Filled);
+    }
 }

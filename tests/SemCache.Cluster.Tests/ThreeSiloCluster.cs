@@ -89,9 +89,12 @@ internal sealed class ThreeSiloCluster : IAsyncDisposable
     public string Address(int index) => _addresses[index];
 
     /// <summary>What silo <paramref name="index"/> reports of itself (copies held, placement work), as the dashboard reads it.</summary>
-    public Task<SiloView> ViewAsync(int index) =>
+    public Task<SiloView> ViewAsync(int index) => CopyGrain(index).GetViewAsync();
+
+    /// <summary>Silo <paramref name="index"/>'s copy grain, as a coordinator reaches it.</summary>
+    public ISiloCopyGrain CopyGrain(int index) =>
         Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]).ServiceProvider
-            .GetRequiredService<IGrainFactory>().GetGrain<ISiloCopyGrain>(_addresses[index]).GetViewAsync();
+            .GetRequiredService<IGrainFactory>().GetGrain<ISiloCopyGrain>(_addresses[index]);
 
     /// <summary>Kills silo <paramref name="index"/> (numbered as at start) without a graceful shutdown.</summary>
     public Task KillAsync(int index) => Cluster.KillSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == _addresses[index]));

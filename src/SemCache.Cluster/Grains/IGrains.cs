@@ -61,6 +61,9 @@ internal interface ISiloCopyGrain : IGrainWithStringKey
     [Alias("Drop")]
     Task DropAsync(string group, long olderThanEpoch);
 
+    [Alias("MarkFilled")]
+    Task MarkFilledAsync(string group, long epoch);
+
     [Alias("Store")]
     Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call);
 

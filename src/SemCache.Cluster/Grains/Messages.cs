@@ -57,12 +57,17 @@ internal sealed record InvalidateCall(
 /// <param name="HasCopy">Whether the silo holds a copy of the group at all.</param>
 /// <param name="Epoch">The group configuration the copy belongs to.</param>
 /// <param name="JoinedEpoch">The configuration in which the copy joined: it holds every write since then.</param>
+/// <param name="Filled">
+/// Whether the copy holds the group's data: false from a fresh join until its fill from a surviving copy
+/// completed. An unfilled copy may be empty or half-filled, so it is never a source nor taken for a full copy.
+/// </param>
 [GenerateSerializer, Immutable, Alias("semcache.copy-status")]
 internal sealed record CopyStatus(
     [property: Id(0)] string Silo,
     [property: Id(1)] bool HasCopy,
     [property: Id(2)] long Epoch,
-    [property: Id(3)] long JoinedEpoch);
+    [property: Id(3)] long JoinedEpoch,
+    [property: Id(4)] bool Filled);
 
 /// <summary>What a copy answered to a store.</summary>
 [GenerateSerializer, Immutable, Alias("semcache.copy-store-reply")]

@@ -67,9 +67,18 @@ internal sealed partial class PartitionGroupGrain
 
         // Copies of the newest configuration hold every acknowledged write (each was applied to all of
         // its members before it was acknowledged); older ones may have missed removals: they go.
+        // Only filled copies count: one left unfilled (its fill or its join timed out, or another coordinator is
+        // still filling it) may be empty or half-filled, whatever its epoch says. It is emptied and filled anew.
         var members = new List<(ICopyOps Copy, long Joined)>();
+        var newest = holding.Where(h => h.Status.Epoch == newestEpoch && h.Status.Filled).ToList();
+        if (newest.Count == 0 && holding.Count > 0 && unanswered.Count > 0)
+        {
+            // Only unfilled copies answered: a filled one of the newest configuration may be on a silo that did not.
+            _contended = true;
+            return null;
+        }
+
         // Never all of them, though: a suspect copy of the newest epoch beats no copy at all.
-        var newest = holding.Where(h => h.Status.Epoch == newestEpoch).ToList();
         if (newest.All(h => suspects.Contains(h.Copy.Silo))) { suspects.Clear(); }
         foreach (var (copy, status) in newest.Where(h => !suspects.Contains(h.Copy.Silo)))
         {
@@ -117,13 +126,19 @@ internal sealed partial class PartitionGroupGrain
             await AddMemberAsync(candidate).ConfigureAwait(true);
         }
 
-        var leaving = holding.Where(h => h.Status.Epoch != newestEpoch || suspects.Contains(h.Copy.Silo)).Select(h => h.Copy).ToList();
+        var leaving = new List<ICopyOps>();
         if (rebalance && Placed() >= Replicas)
         {
             // Members on silos that no longer rank first leave only now that a full set holds the data.
             leaving.AddRange(members.Where(m => !desired.Contains(m.Copy.Silo)).Select(m => m.Copy));
             members.RemoveAll(m => !desired.Contains(m.Copy.Silo));
         }
+
+        // Every copy found that is not a member of this configuration goes: older epochs (which may have missed
+        // removals), suspects, unfilled copies, and copies of the newest epoch whose join did not answer in time
+        // (applied or not: kept, one would hold this epoch's number without this epoch's writes). A copy that
+        // was re-joined fresh and filled is a member and stays.
+        leaving.AddRange(holding.Select(h => h.Copy).Where(c => members.All(m => m.Copy.Silo != c.Silo) && leaving.All(l => l.Silo != c.Silo)));
 
         foreach (var copy in leaving)
         {
@@ -149,9 +164,12 @@ internal sealed partial class PartitionGroupGrain
             if (members.Any(m => m.Copy.Silo == candidate.Silo) || suspects.Contains(candidate.Silo) || unanswered.Contains(candidate.Silo)) { return; }
             var joined = await TryAsync(candidate.JoinAsync(group, epoch, epoch, fresh: true)).ConfigureAwait(true);
             if (joined is null) { return; }
-            if (sources.Count > 0 && !await FillAsync(candidate, sources, epoch).ConfigureAwait(true))
+            var filled = (sources.Count == 0 || await FillAsync(candidate, sources, epoch).ConfigureAwait(true))
+                && await TryAsync(MarkFilledAsync(candidate, group, epoch)).ConfigureAwait(true) is not null;
+            if (!filled)
             {
-                // Not filled: it must not count as a copy (a later discovery would take it for a full one).
+                // Not filled: it must not count as a copy. Dropped; should the drop not arrive, the copy stays
+                // unfilled, and a later discovery empties it rather than taking it for a full one.
                 await TryAsync(DropAsync(candidate, group, epoch + 1)).ConfigureAwait(true);
                 return;
             }
@@ -204,6 +222,12 @@ internal sealed partial class PartitionGroupGrain
     private static async Task<string> DropAsync(ICopyOps copy, string group, long epoch)
     {
         await copy.DropAsync(group, epoch).ConfigureAwait(true);
+        return copy.Silo;
+    }
+
+    private static async Task<string> MarkFilledAsync(ICopyOps copy, string group, long epoch)
+    {
+        await copy.MarkFilledAsync(group, epoch).ConfigureAwait(true);
         return copy.Silo;
     }
 

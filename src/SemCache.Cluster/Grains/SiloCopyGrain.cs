@@ -18,6 +18,8 @@ internal sealed class SiloCopyGrain(SiloCopyStore store, ClusterCounters counter
 
     public Task DropAsync(string group, long olderThanEpoch) => store.DropAsync(group, olderThanEpoch);
 
+    public Task MarkFilledAsync(string group, long epoch) => store.MarkFilledAsync(group, epoch);
+
     public Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call) => store.StoreAsync(group, epoch, call);
 
     public Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call) => store.InvalidateAsync(group, epoch, call);
@@ -33,5 +35,5 @@ internal sealed class SiloCopyGrain(SiloCopyStore store, ClusterCounters counter
     public Task<int> ImportAsync(string group, long epoch, CopyExportPage page) => store.ImportAsync(group, epoch, page);
 
     public Task<SiloView> GetViewAsync() =>
-        Task.FromResult(new SiloView(store.Silo, store.Copies(), [.. counters.Primaries], counters.Forwarded, counters.Local, counters.Moves));
+        Task.FromResult(new SiloView(store.Silo, store.FilledCopies(), [.. counters.Primaries], counters.Forwarded, counters.Local, counters.Moves));
 }

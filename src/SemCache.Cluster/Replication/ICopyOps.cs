@@ -17,6 +17,12 @@ internal interface ICopyOps
 
     Task DropAsync(string group, long olderThanEpoch);
 
+    /// <summary>
+    /// Marks the copy as holding the group's data (fenced by epoch): called once its fill from a surviving copy
+    /// completed, or right after a fresh join when the group had nothing to fill from.
+    /// </summary>
+    Task MarkFilledAsync(string group, long epoch);
+
     Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call);
 
     Task<long> InvalidateAsync(string group, long epoch, InvalidateCall call);
@@ -47,6 +53,12 @@ internal sealed class RemoteCopy(string silo, ISiloCopyGrain grain, ClusterCount
     {
         counters.RemoteCopyCall();
         return grain.DropAsync(group, olderThanEpoch);
+    }
+
+    public Task MarkFilledAsync(string group, long epoch)
+    {
+        counters.RemoteCopyCall();
+        return grain.MarkFilledAsync(group, epoch);
     }
 
     public Task<CopyStoreReply> StoreAsync(string group, long epoch, StoreCall call) => Count(grain.StoreAsync(group, epoch, call));

@@ -34,13 +34,17 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
 
     public string Silo => silo;
 
-    /// <summary>Group copies held here, with their epoch (for the dashboard).</summary>
+    /// <summary>Group copies held here, with their epoch, filled or not (every one is re-checked after a membership change).</summary>
     public Dictionary<string, long> Copies() => _copies.ToDictionary(p => p.Key, p => p.Value.Epoch, StringComparer.Ordinal);
+
+    /// <summary>Group copies that hold their group's data, with their epoch (for the dashboard): a copy being filled is not one yet.</summary>
+    public Dictionary<string, long> FilledCopies() =>
+        _copies.Where(p => p.Value.Filled).ToDictionary(p => p.Key, p => p.Value.Epoch, StringComparer.Ordinal);
 
     public Task<CopyStatus> GetStatusAsync(string group) =>
         Task.FromResult(_copies.TryGetValue(group, out var state)
-            ? new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch)
-            : new CopyStatus(silo, false, 0, 0));
+            ? new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch, state.Filled)
+            : new CopyStatus(silo, false, 0, 0, false));
 
     public async Task<CopyStatus> JoinAsync(string group, long epoch, long joinedEpoch, bool fresh)
     {
@@ -59,8 +63,12 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
             }
 
             // The new epoch first: from here on writes of older configurations are refused (fenced)...
+            // A new member starts unfilled, and a copy that was not filled stays so: only the coordinator that
+            // completed its fill marks it (MarkFilledAsync). Without that mark, a fresh copy whose join or fill
+            // timed out under load (applied here, given up by the coordinator) would pass for a full copy of
+            // its epoch at the next discovery, and the group's entries would be lost with the last filled copy.
             var wipe = fresh || existing is null;
-            var state = new CopyState(epoch, wipe ? epoch : Math.Min(existing!.JoinedEpoch, joinedEpoch));
+            var state = new CopyState(epoch, wipe ? epoch : Math.Min(existing!.JoinedEpoch, joinedEpoch), !wipe && existing!.Filled);
             _copies[group] = state;
 
             // ...and those already past the fence finish before the join answers: a copy that joined holds every
@@ -73,7 +81,23 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
                 await RemoveAllAsync(group).ConfigureAwait(false);
             }
 
-            return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch);
+            return new CopyStatus(silo, true, state.Epoch, state.JoinedEpoch, state.Filled);
+        }
+        finally
+        {
+            _membershipGate.Release();
+        }
+    }
+
+    public async Task MarkFilledAsync(string group, long epoch)
+    {
+        await _membershipGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Fenced like a write: a copy a newer coordinator joined since (and may have emptied) is not marked.
+            Fence(group, epoch);
+            var state = _copies[group];
+            _copies[group] = state with { Filled = true };
         }
         finally
         {
@@ -279,5 +303,5 @@ internal sealed class SiloCopyStore(ISemanticCache engine, string silo) : ICopyO
         public void Dispose() => Interlocked.Decrement(ref counter.Count);
     }
 
-    private sealed record CopyState(long Epoch, long JoinedEpoch);
+    private sealed record CopyState(long Epoch, long JoinedEpoch, bool Filled);
 }
