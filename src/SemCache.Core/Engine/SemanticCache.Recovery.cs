@@ -201,7 +201,7 @@ internal sealed partial class SemanticCache
         if (!force && version == partition.SnapshotVersion) { return false; }
         Directory.CreateDirectory(_indexDirectory!);
         var tmp = file + ".tmp";
-        var complete = true;
+        bool complete;
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
@@ -215,19 +215,13 @@ internal sealed partial class SemanticCache
                 writer.Write(_options.Dimensions);
             }
 
-            if (!partition.Index.WriteSnapshot(stream))
-            {
-                // A rebuild swapped generations mid-write: the next round writes the new one.
-                complete = false;
-            }
-            else
-            {
-                stream.Flush(flushToDisk: true);
-            }
+            complete = partition.Index.WriteSnapshot(stream);
+            if (complete) { stream.Flush(flushToDisk: true); }
         }
 
         if (!complete)
         {
+            // A rebuild swapped generations mid-write: the next round writes the new one.
             File.Delete(tmp);
             return false;
         }

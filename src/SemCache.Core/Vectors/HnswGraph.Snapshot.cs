@@ -51,7 +51,8 @@ internal sealed unsafe partial class HnswGraph
         w.Write(view.DeletedCount);
         w.Write((byte)(view.Linked ? 1 : 0));
         w.Write(view.Entry);
-        var record = new uint[Math.Max(1 + _maxM0, MaxLevel * _upperRecord)];
+        var level0 = new uint[1 + _maxM0];
+        var upper = new uint[MaxLevel * _upperRecord];
         for (var first = 0; first < count; first += SnapshotBatch)
         {
             _arenaGate.EnterShared();
@@ -68,7 +69,7 @@ internal sealed unsafe partial class HnswGraph
                 var end = Math.Min(count, first + SnapshotBatch);
                 for (var i = first; i < end; i++)
                 {
-                    WriteNode(w, arena, (uint)i, view, record);
+                    WriteNode(w, arena, (uint)i, view, level0, upper);
                 }
             }
             finally
@@ -81,63 +82,51 @@ internal sealed unsafe partial class HnswGraph
         return true;
     }
 
-    private void WriteNode(SnapshotWriter w, VectorArena arena, uint id, SnapshotView view, uint[] record)
+    private void WriteNode(SnapshotWriter w, VectorArena arena, uint id, SnapshotView view, uint[] level0Buffer, uint[] upperBuffer)
     {
         var level = arena.Levels[id];
         w.Write(arena.Keys[id]);
         w.Write(level);
         w.Write(view.Deleted[id]);
         w.Write(new ReadOnlySpan<float>(arena.Vector(id), _dimensions));
-        var level0 = record.AsSpan(0, arena.LinkStride);
-        var upper = record.AsSpan(0, level * _upperRecord);
-        if (!view.Linked)
+        var level0 = level0Buffer.AsSpan(0, arena.LinkStride);
+        var upper = upperBuffer.AsSpan(0, level * _upperRecord);
+        if (view.Linked)
         {
-            level0.Clear();
-            w.Write<uint>(level0);
-            if (level > 0)
+            // One hold of the node's lock copies all its records: upper records are arrays shared by every arena the
+            // node has lived in, guarded, like its level-0 record, by the current arena's lock.
+            ref var gate = ref arena.Locks[id];
+            SpinAcquire(ref gate);
+            try
             {
-                upper.Clear();
-                w.Write<uint>(upper);
+                new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride).CopyTo(level0);
+                if (level > 0)
+                {
+                    arena.Upper[id].AsSpan(0, upper.Length).CopyTo(upper);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref gate, 0);
             }
 
-            return;
+            KeepCaptured(level0, view.Count);
+            for (var l = 0; l < level; l++)
+            {
+                KeepCaptured(upper.Slice(l * _upperRecord, _upperRecord), view.Count);
+            }
+        }
+        else
+        {
+            level0.Clear();
+            upper.Clear();
         }
 
-        ref var gate = ref arena.Locks[id];
-        SpinAcquire(ref gate);
-        try
-        {
-            new ReadOnlySpan<uint>(arena.Level0(id), arena.LinkStride).CopyTo(level0);
-        }
-        finally
-        {
-            Volatile.Write(ref gate, 0);
-        }
-
-        KeepCaptured(level0, view.Count);
         w.Write<uint>(level0);
-        if (level == 0)
+        if (level > 0)
         {
-            return;
+            w.Write<uint>(upper);
         }
-
-        // Upper records are arrays shared by every arena the node has lived in, guarded by the current arena's lock.
-        SpinAcquire(ref gate);
-        try
-        {
-            arena.Upper[id].AsSpan(0, upper.Length).CopyTo(upper);
-        }
-        finally
-        {
-            Volatile.Write(ref gate, 0);
-        }
-
-        for (var l = 0; l < level; l++)
-        {
-            KeepCaptured(upper.Slice(l * _upperRecord, _upperRecord), view.Count);
-        }
-
-        w.Write<uint>(upper);
     }
 
     /// <summary>Drops from a copied link record (count, then ids) the links to nodes appended after the capture, and zeroes the unused tail.</summary>
