@@ -1,4 +1,5 @@
 using SemCache.Vectors;
+using SemCache.Vectors.Quantization;
 
 namespace SemCache.Eviction;
 
@@ -39,14 +40,8 @@ internal static class EntryCost
             throw new ArgumentOutOfRangeException(nameof(index), fraction, "Tombstones bounded by the whole index cannot be charged per live vector.");
         }
 
-        var stride = (index.Dimensions + 15L) & ~15L;
-        var code = index.Encoding switch
-        {
-            VectorEncoding.Int8 => (index.Dimensions + 63L) & ~63L,
-            VectorEncoding.Binary => ((index.Dimensions + 63L) / 64) * sizeof(ulong),
-            _ => 0,
-        };
-        var node = (stride * 4) + code + ((2L * index.M + 1) * 4) + (index.M * 4L) + 16 + 28;
+        var node = (HnswGraph.StrideFor(index.Dimensions) * 4L) + CodeArena.CodeBytesFor(index.Encoding, index.Dimensions)
+            + ((2L * index.M + 1) * 4) + (index.M * 4L) + 16 + 28;
         return node + (long)Math.Ceiling(node * fraction / (1 - fraction));
     }
 

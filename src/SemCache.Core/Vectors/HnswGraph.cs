@@ -60,13 +60,16 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     private VectorArena? _prepared;
     private int _preparing;
 
+    /// <summary>Floats per arena row: dimensions rounded up to 16 (one 64-byte line per 16), so every row is aligned for full-width loads.</summary>
+    internal static int StrideFor(int dimensions) => (dimensions + 15) & ~15;
+
     public HnswGraph(int dimensions, int m, int efConstruction, int seed, int initialCapacity, ArenaLedger? ledger = null)
     {
         _dimensions = dimensions;
         _m = m;
         _maxM0 = 2 * m;
         _efConstruction = efConstruction;
-        _stride = (dimensions + 15) & ~15;
+        _stride = StrideFor(dimensions);
         _upperRecord = m + 1;
         _levelMultiplier = 1.0 / Math.Log(m);
         _seed = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;

@@ -21,7 +21,10 @@ internal sealed unsafe class BinaryQuantizer
     public int Dimensions => _mean.Length;
 
     /// <summary>64-bit words per code.</summary>
-    public int Words => (Dimensions + 63) / 64;
+    public int Words => WordsFor(Dimensions);
+
+    /// <summary>64-bit words per code at <paramref name="dimensions"/>.</summary>
+    public static int WordsFor(int dimensions) => (dimensions + 63) / 64;
 
     public static BinaryQuantizer Calibrate(float* rows, int count, int dims, int stride)
     {

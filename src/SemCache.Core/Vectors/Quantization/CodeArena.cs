@@ -20,7 +20,7 @@ internal sealed unsafe class CodeArena : PinnedMemory, IDisposable
         Encoding = encoding;
         Int8 = int8;
         Binary = binary;
-        CodeBytes = encoding == VectorEncoding.Int8 ? int8!.CodeBytes : binary!.Words * sizeof(ulong);
+        CodeBytes = CodeBytesFor(encoding, int8?.Dimensions ?? binary!.Dimensions);
         Capacity = Math.Max(capacity, 16);
         Bytes = (nuint)Capacity * (nuint)CodeBytes;
         Codes = (byte*)LargeBlocks.Allocate(Bytes);
@@ -35,6 +35,14 @@ internal sealed unsafe class CodeArena : PinnedMemory, IDisposable
     public BinaryQuantizer? Binary { get; }
 
     public int CodeBytes { get; }
+
+    /// <summary>Bytes of one node's code in <paramref name="encoding"/> at <paramref name="dimensions"/>; 0 for float32 (no codes).</summary>
+    public static int CodeBytesFor(VectorEncoding encoding, int dimensions) => encoding switch
+    {
+        VectorEncoding.Int8 => Int8Quantizer.CodeBytesFor(dimensions),
+        VectorEncoding.Binary => BinaryQuantizer.WordsFor(dimensions) * sizeof(ulong),
+        _ => 0,
+    };
 
     public int Capacity { get; }
 

@@ -35,7 +35,10 @@ internal sealed unsafe class Int8Quantizer
     internal ReadOnlySpan<float> Scale => _scale;
 
     /// <summary>Bytes per code: dimensions rounded up to 64, the width of one AVX-512 load.</summary>
-    public int CodeBytes => (Dimensions + 63) & ~63;
+    public int CodeBytes => CodeBytesFor(Dimensions);
+
+    /// <summary>Bytes per code at <paramref name="dimensions"/> (also what an entry is charged for its code).</summary>
+    public static int CodeBytesFor(int dimensions) => (dimensions + 63) & ~63;
 
     /// <summary>Learns mean and range per dimension from <paramref name="count"/> rows (every one read, in order).</summary>
     public static Int8Quantizer Calibrate(float* rows, int count, int dims, int stride)
